@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { packageVersion } from '../core/version.js';
+import type { CentralContext } from './context.js';
+import { registerJsonParser } from './http/body.js';
+import { errorBody, errorHandler } from './http/errors.js';
+import { registerAuthHooks } from './http/guard.js';
+import './http/request-types.js';
+import { adminRoutes } from './routes/admin.js';
+import { attachedComponentRoutes } from './routes/attached-components.js';
+import { authRoutes } from './routes/auth.js';
+import { catalogRoutes } from './routes/catalog.js';
+import { deviceRoutes } from './routes/devices.js';
+import { healthRoutes } from './routes/health.js';
+import { provisioningRoutes } from './routes/provisioning.js';
+import { userRoutes } from './routes/users.js';
+
+export interface BuildOptions {
+  /** HTTPS options, when central.tls_cert/tls_key are set. */
+  https?: { cert: Buffer; key: Buffer };
+}
+
+/**
+ * Central's HTTP API as a fastify instance (not listening). Tests use `inject()` on it; the
+ * composition root (central.ts) listens.
+ */
+export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const cfg = ctx.config.central;
+  // The https option changes fastify's server type parameter; routes only need the common surface.
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    ...(opts.https ? { https: opts.https } : {}),
+    bodyLimit: cfg.body_limit_kb * 1024,
+    trustProxy: cfg.trust_proxy,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    routerOptions: { maxParamLength: 200 },
+  }) as unknown as FastifyInstance;
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    ctx.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    ctx.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
+  });
+  registerJsonParser(app, ctx);
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+  registerAuthHooks(app, ctx);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Ares central API', version: packageVersion() },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          device: { type: 'apiKey', in: 'header', name: 'X-Ares-Signature', description: 'HMAC-SHA256 (v1=) or ES256 (es256=) over the canonical request; see §4.5' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
+
+  healthRoutes(app, ctx);
+  authRoutes(app, ctx);
+  userRoutes(app, ctx);
+  deviceRoutes(app, ctx);
+  provisioningRoutes(app, ctx);
+  catalogRoutes(app, ctx);
+  attachedComponentRoutes(app, ctx);
+  adminRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { AresError } from '../../core/errors.js';
+
+export const JWT_ISSUER = 'ares-central';
+export const JWT_AUDIENCE = 'ares-api';
+/** The only algorithm accepted: a token claiming anything else (including "none") is refused. */
+const ALGORITHM = 'HS256';
+
+export interface AccessClaims {
+  userId: number;
+  issuedAtMs: number;
+}
+
+export interface TokenService {
+  issue(userId: number, nowMs: number): Promise<{ token: string; expiresIn: number }>;
+  /** Returns the claims or throws ARES_ERR_UNAUTHORIZED. */
+  verify(token: string, nowMs: number): Promise<AccessClaims>;
+}
+
+/**
+ * Reads the HS256 key (base64, ≥ 32 bytes) or creates it with mode 0600 on first start. Central
+ * instances behind one load balancer share the file (or `central.jwt_key_file`).
+ */
+export function loadOrCreateJwtKey(file: string): Uint8Array {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, file);
+  }
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length < 32) throw new AresError('ARES_ERR_CONFIG', `central.jwt_key_file: ${file} holds fewer than 32 bytes of key`);
+  try {
+    chmodSync(file, 0o600);
+  } catch {
+    // read-only mounts (secrets volumes) keep their own permissions
+  }
+  return new Uint8Array(key);
+}
+
+export function createTokenService(key: Uint8Array, ttlS: number): TokenService {
+  return {
+    async issue(userId, nowMs) {
+      const iat = Math.floor(nowMs / 1000);
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+        .setSubject(String(userId))
+        .setIssuer(JWT_ISSUER)
+        .setAudience(JWT_AUDIENCE)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + ttlS)
+        .sign(key);
+      return { token, expiresIn: ttlS };
+    },
+    async verify(token, nowMs) {
+      if (token.length > 4096) throw new AresError('ARES_ERR_UNAUTHORIZED', 'access token too long');
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: [ALGORITHM],
+          issuer: JWT_ISSUER,
+          audience: JWT_AUDIENCE,
+          currentDate: new Date(nowMs),
+          requiredClaims: ['sub', 'exp', 'iat'],
+        });
+        const userId = Number(payload.sub);
+        if (!Number.isSafeInteger(userId) || userId <= 0) throw new AresError('ARES_ERR_UNAUTHORIZED', 'invalid token subject');
+        return { userId, issuedAtMs: payload.iat! * 1000 };
+      } catch (err) {
+        if (err instanceof AresError) throw err;
+        const expired = err instanceof joseErrors.JWTExpired;
+        throw new AresError('ARES_ERR_UNAUTHORIZED', expired ? 'access token expired' : 'invalid access token');
+      }
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import type { Clock } from '../core/clock.js';
+import type { AresConfig } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { CounterStore } from './auth/rate-limit.js';
+import type { TokenService } from './auth/tokens.js';
+import type { CertificateAuthority } from './ca/ca.js';
+import type { CentralDb } from './db/connect.js';
+import type { CentralMetrics } from './http/metrics.js';
+import type { Mailer } from './mail/mailer.js';
+
+/**
+ * Everything central's routes need, built once by the composition root (backend/central.ts) and
+ * passed in. No module-level singletons: tests build as many of these as they like.
+ */
+export interface CentralContext {
+  readonly log: Logger;
+  readonly config: AresConfig;
+  readonly clock: Clock;
+  readonly db: CentralDb;
+  readonly ca: CertificateAuthority;
+  readonly tokens: TokenService;
+  readonly mailer: Mailer;
+  readonly counters: CounterStore;
+  readonly metrics: CentralMetrics;
+}

@@ -1,0 +1,27 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { AresError } from '../../core/errors.js';
+import type { CentralDb } from './connect.js';
+import * as m0001 from './migrations/0001_initial.js';
+import * as m0002 from './migrations/0002_seed.js';
+
+/** Migrations in order. Each is written once for both dialects and receives the dialect name. */
+const MIGRATIONS = { '0001_initial': m0001, '0002_seed': m0002 } as const;
+
+class InCodeProvider implements MigrationProvider {
+  constructor(private readonly db: CentralDb) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return Object.fromEntries(Object.entries(MIGRATIONS).map(([name, m]) => [name, { up: m.up(this.db.dialect) }]));
+  }
+}
+
+/** Applies every pending migration; refuses to start on a database newer than this code. */
+export async function migrateToLatest(db: CentralDb): Promise<string[]> {
+  const migrator = new Migrator({ db: db.kysely, provider: new InCodeProvider(db) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    throw new AresError('ARES_ERR_DATABASE', `database migration failed: ${(error as Error).message ?? String(error)}`, {
+      cause: error,
+    });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AresError, forbidden, notFound, unauthorized } from '../../core/errors.js';
+import type { CentralContext } from '../context.js';
+import type { DeviceRole } from '../db/types.js';
+import { isAdmin, loadAuthUser } from '../store/users.js';
+import { verifyDeviceRequest } from './device-auth.js';
+import type { AuthUser } from './request-types.js';
+
+/**
+ * Authentication runs in onRequest, before any body is read: an unauthenticated caller costs a
+ * header check, not a parse. Device signatures cover the body, so for requests with a body they are
+ * verified in the JSON parser (http/body.ts); bodiless device requests are verified here.
+ */
+export function registerAuthHooks(app: FastifyInstance, ctx: CentralContext): void {
+  app.addHook('onRequest', async (request) => {
+    const auth = request.routeOptions.config.auth ?? 'none';
+    if (auth === 'none' || auth === 'device' || auth === 'device_key') return;
+    if (auth === 'user_or_device' && request.headers['x-ares-signature'] !== undefined) return;
+    const user = await authenticateBearer(ctx, request);
+    if (auth === 'admin' && !isAdmin(user)) throw forbidden('requires an admin role');
+    if (auth === 'prime_admin' && !user.roles.has('prime_admin')) throw forbidden('requires prime_admin');
+    request.user = user;
+  });
+
+  app.addHook('preHandler', async (request) => {
+    const auth = request.routeOptions.config.auth ?? 'none';
+    const signed = auth === 'device' || auth === 'device_key' || (auth === 'user_or_device' && !request.user);
+    if (signed && !request.deviceChecked) {
+      // No body reached the parser (GET/DELETE, or an empty POST): sign over zero bytes.
+      request.device = await verifyDeviceRequest(ctx, request, new Uint8Array(0), auth === 'device_key' ? 'es256' : 'hmac');
+    }
+  });
+}
+
+async function authenticateBearer(ctx: CentralContext, request: FastifyRequest): Promise<AuthUser> {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header) : null;
+  if (!match) throw unauthorized('missing bearer token');
+  let claims;
+  try {
+    claims = await ctx.tokens.verify(match[1]!, ctx.clock.now());
+  } catch (err) {
+    ctx.metrics.authFailures.inc({ kind: 'token', reason: (err as Error).message });
+    throw err;
+  }
+  const user = await loadAuthUser(ctx.db, claims.userId, claims.issuedAtMs);
+  if (!user) {
+    ctx.metrics.authFailures.inc({ kind: 'token', reason: 'user gone or token revoked' });
+    throw unauthorized('access token no longer valid');
+  }
+  return user;
+}
+
+export function currentUser(request: FastifyRequest): AuthUser {
+  if (!request.user) throw new AresError('ARES_ERR_UNAUTHORIZED', 'authentication required');
+  return request.user;
+}
+
+/**
+ * Who may touch device `deviceId`: its members with one of `roles`, or the device itself when
+ * `allowDevice`. A device that exists but is not the caller's is 403; one that does not exist, 404.
+ */
+export async function authorizeDevice(
+  ctx: CentralContext,
+  request: FastifyRequest,
+  deviceId: number,
+  roles: readonly DeviceRole[],
+  allowDevice = false,
+): Promise<{ role: DeviceRole | 'device' }> {
+  if (request.device) {
+    if (allowDevice && request.device.id === deviceId) return { role: 'device' };
+    throw forbidden('a device may only access itself');
+  }
+  const user = currentUser(request);
+  const row = await ctx.db.kysely
+    .selectFrom('devices')
+    .leftJoin('user_devices', (j) => j.onRef('user_devices.device_id', '=', 'devices.id').on('user_devices.user_id', '=', user.id))
+    .select(['devices.id', 'user_devices.role'])
+    .where('devices.id', '=', deviceId)
+    .executeTakeFirst();
+  if (!row) throw notFound('device');
+  if (!row.role) throw forbidden('not your device');
+  if (!roles.includes(row.role)) throw forbidden(`requires the ${roles.join(' or ')} role on this device`);
+  return { role: row.role };
+}

@@ -1,0 +1,31 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per central instance (never prom-client's global), so tests can run several. */
+export function createCentralMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ares_central_' });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'ares_central_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'ares_central_http_request_duration_seconds',
+      help: 'HTTP request latency',
+      labelNames: ['method', 'route'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'ares_central_auth_failures_total',
+      help: 'refused authentications by kind (login, token, device_signature, claim, …)',
+      labelNames: ['kind', 'reason'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type CentralMetrics = ReturnType<typeof createCentralMetrics>;

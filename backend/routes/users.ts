@@ -1,0 +1,82 @@
+import type { FastifyInstance } from 'fastify';
+import { conflict, notFound } from '../../core/errors.js';
+import type { CentralContext } from '../context.js';
+import { GLOBAL_ROLES, type GlobalRole } from '../db/seed-data.js';
+import { currentUser } from '../http/guard.js';
+import { errors, params } from '../http/schemas.js';
+import { audit } from '../store/audit.js';
+import { deprovisionDevice, devicesOwnedAlone } from '../store/devices.js';
+import { setGlobalRoles } from '../store/users.js';
+
+export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
+  app.delete(
+    '/api/users/me',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['users'],
+        description: 'Deletes the account; hubs it owns alone are de-provisioned (certificate revoked, secret deleted, reset queued).',
+        security: [{ bearer: [] }],
+        response: { 204: { type: 'null' }, ...errors(401, 409) },
+      },
+    },
+    async (request, reply) => {
+      const user = currentUser(request);
+      if (user.roles.has('prime_admin') && (await countPrimeAdmins(ctx)) <= 1) {
+        throw conflict('the last prime_admin cannot delete itself; grant prime_admin to someone else first');
+      }
+      const now = ctx.clock.now();
+      const devices = await devicesOwnedAlone(ctx.db.kysely, user.id);
+      await ctx.db.kysely.transaction().execute(async (trx) => {
+        for (const deviceId of devices) await deprovisionDevice(trx, deviceId, now, 'owner account deleted');
+        await trx.deleteFrom('users').where('id', '=', user.id).execute();
+        await audit(trx, { ts: now, actor: null, action: 'user.delete', target: `user:${user.id}`, details: { deprovisioned: devices }, ip: request.ip });
+      });
+      return reply.status(204).send();
+    },
+  );
+
+  app.put<{ Params: { user_id: number }; Body: { roles: GlobalRole[] } }>(
+    '/api/users/:user_id/roles',
+    {
+      config: { auth: 'prime_admin' },
+      schema: {
+        tags: ['users'],
+        security: [{ bearer: [] }],
+        params: params('user_id'),
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['roles'],
+          properties: { roles: { type: 'array', maxItems: 3, uniqueItems: true, items: { type: 'string', enum: [...GLOBAL_ROLES] } } },
+        },
+        response: {
+          200: { type: 'object', properties: { id: { type: 'integer' }, roles: { type: 'array', items: { type: 'string' } } } },
+          ...errors(400, 401, 403, 404, 409),
+        },
+      },
+    },
+    async (request) => {
+      const actor = currentUser(request);
+      const { user_id } = request.params;
+      const target = await ctx.db.kysely.selectFrom('users').select('id').where('id', '=', user_id).executeTakeFirst();
+      if (!target) throw notFound('user');
+      if (user_id === actor.id && !request.body.roles.includes('prime_admin') && (await countPrimeAdmins(ctx)) <= 1) {
+        throw conflict('this would leave no prime_admin');
+      }
+      await setGlobalRoles(ctx.db, user_id, request.body.roles);
+      await audit(ctx.db.kysely, { ts: ctx.clock.now(), actor: actor.id, action: 'user.roles', target: `user:${user_id}`, details: { roles: request.body.roles }, ip: request.ip });
+      return { id: user_id, roles: request.body.roles };
+    },
+  );
+}
+
+async function countPrimeAdmins(ctx: CentralContext): Promise<number> {
+  const row = await ctx.db.kysely
+    .selectFrom('user_roles')
+    .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('roles.name', '=', 'prime_admin')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

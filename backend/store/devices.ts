@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/types.js';
+
+/** How long a queued `system/reset` waits for an unlinked hub to come back (it may be offline for weeks). */
+const RESET_TTL_MS = 90 * 24 * 3600_000;
+
+/**
+ * De-provisioning (seed §11): revoke every certificate, delete the shared secret, drop memberships,
+ * attached components and the previous owner's telemetry, return the device to `registered` (its
+ * label claim code works again for the next owner) and queue `system/reset` for the hub.
+ */
+export async function deprovisionDevice(trx: Transaction<Database>, deviceId: number, now: number, reason: string): Promise<void> {
+  await trx
+    .updateTable('device_certificates')
+    .set({ revoked_at: now, revoke_reason: reason })
+    .where('device_id', '=', deviceId)
+    .where('revoked_at', 'is', null)
+    .execute();
+  await trx
+    .updateTable('devices')
+    .set({ shared_secret: null, status: 'registered', claimed_at: null })
+    .where('id', '=', deviceId)
+    .execute();
+  await trx.deleteFrom('user_devices').where('device_id', '=', deviceId).execute();
+  await trx.deleteFrom('attached_components').where('device_id', '=', deviceId).execute();
+  await trx.deleteFrom('telemetry_data').where('device_id', '=', deviceId).execute();
+  await trx
+    .updateTable('device_commands')
+    .set({ status: 'expired', updated_at: now })
+    .where('device_id', '=', deviceId)
+    .where('status', 'in', ['queued', 'delivered'])
+    .execute();
+  await trx
+    .insertInto('device_commands')
+    .values({
+      id: randomUUID(),
+      device_id: deviceId,
+      component_id: 'system',
+      component_type: 'system',
+      action: 'reset',
+      payload: JSON.stringify({ reason }),
+      status: 'queued',
+      result: null,
+      created_at: now,
+      expires_at: now + RESET_TTL_MS,
+      updated_at: now,
+    })
+    .execute();
+}
+
+/** Devices for which `userId` is the only owner: they are de-provisioned when the account goes. */
+export async function devicesOwnedAlone(db: Kysely<Database>, userId: number): Promise<number[]> {
+  const owned = await db
+    .selectFrom('user_devices as mine')
+    .select('mine.device_id')
+    .where('mine.user_id', '=', userId)
+    .where('mine.role', '=', 'owner')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('user_devices as other')
+            .select('other.id')
+            .whereRef('other.device_id', '=', 'mine.device_id')
+            .where('other.role', '=', 'owner')
+            .where('other.user_id', '!=', userId),
+        ),
+      ),
+    )
+    .execute();
+  return owned.map((r) => r.device_id);
+}
