@@ -1,0 +1,107 @@
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { AresConfig } from '../core/config.js';
+import { AresError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { buildCentralApp } from './app.js';
+import { MemoryCounterStore } from './auth/rate-limit.js';
+import { createTokenService, loadOrCreateJwtKey } from './auth/tokens.js';
+import { loadOrCreateCa } from './ca/ca.js';
+import type { CentralContext } from './context.js';
+import { openDatabase, type OpenOptions } from './db/connect.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createCentralMetrics } from './http/metrics.js';
+import { createMailer, type Mailer } from './mail/mailer.js';
+
+export interface CentralDeps {
+  clock?: Clock;
+  mailer?: Mailer;
+  db?: OpenOptions;
+}
+
+/**
+ * The composition root: opens the database (migrating it), loads or creates the CA and JWT key in
+ * data_dir, and wires the context. Nothing here listens yet.
+ */
+export async function createCentralContext(config: AresConfig, log: Logger, deps: CentralDeps = {}): Promise<CentralContext> {
+  const cfg = config.central;
+  const dataDir = resolve(cfg.data_dir);
+  const clock = deps.clock ?? systemClock;
+  const db = await openDatabase(cfg.database, deps.db);
+  try {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+    const ca = await loadOrCreateCa(dataDir, new Date(clock.now()));
+    const tokens = createTokenService(loadOrCreateJwtKey(cfg.jwt_key_file ?? join(dataDir, 'jwt.key')), cfg.jwt_ttl_s);
+    const mailer = deps.mailer ?? createMailer({ smtpUrl: cfg.smtp_url, from: cfg.mail_from, outboxDir: join(dataDir, 'outbox'), log });
+    return { log, config, clock, db, ca, tokens, mailer, counters: new MemoryCounterStore(clock), metrics: createCentralMetrics() };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+/** Credentials travel over this API: plain HTTP is for loopback only, unless a TLS proxy fronts it. */
+export function checkTransportSecurity(config: AresConfig): void {
+  const cfg = config.central;
+  if ((cfg.tls_cert === undefined) !== (cfg.tls_key === undefined)) {
+    throw new AresError('ARES_ERR_CONFIG', 'central.tls_cert and central.tls_key must be set together');
+  }
+  if (cfg.tls_cert !== undefined || cfg.allow_insecure_http) return;
+  const loopback = cfg.host === 'localhost' || cfg.host === '::1' || (isIP(cfg.host) === 4 && cfg.host.startsWith('127.'));
+  if (!loopback) {
+    throw new AresError(
+      'ARES_ERR_CONFIG',
+      `central.host: ${cfg.host} is not a loopback address and central.tls_cert is unset; plain HTTP would expose passwords and device secrets. Set central.tls_cert/central.tls_key, or central.allow_insecure_http: true behind a TLS-terminating reverse proxy`,
+    );
+  }
+}
+
+export interface RunningCentral {
+  app: FastifyInstance;
+  ctx: CentralContext;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startCentral(config: AresConfig, log: Logger, deps: CentralDeps = {}): Promise<RunningCentral> {
+  checkTransportSecurity(config);
+  const cfg = config.central;
+  let https: { cert: Buffer; key: Buffer } | undefined;
+  if (cfg.tls_cert && cfg.tls_key) {
+    try {
+      https = { cert: readFileSync(cfg.tls_cert), key: readFileSync(cfg.tls_key) };
+    } catch (err) {
+      throw new AresError('ARES_ERR_CONFIG', `central.tls_cert/tls_key: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const ctx = await createCentralContext(config, log, deps);
+  const app = await buildCentralApp(ctx, https ? { https } : {});
+  try {
+    await app.listen({ host: cfg.host, port: cfg.port });
+  } catch (err) {
+    await app.close();
+    await ctx.db.close();
+    throw new AresError('ARES_ERR_CONFIG', `central.port: cannot listen on ${cfg.host}:${cfg.port}: ${(err as Error).message}`, { cause: err });
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
+  const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
+  const url = `${https ? 'https' : 'http'}://${host}:${port}`;
+  log.info({ url, database: ctx.db.dialect }, 'central listening');
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    ctx,
+    url,
+    close() {
+      // In-flight requests finish (fastify answers new ones 503 meanwhile), then the DB closes.
+      closing ??= app.close().then(() => ctx.db.close());
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { Command } from './command.js';
+import { loadCliConfig, oneShotLogger, runUntilSignal, serviceLogger } from './runtime.js';
+import { AresError } from '../core/errors.js';
+import { startCentral } from '../backend/central.js';
+import { createAdmin } from '../backend/admin-bootstrap.js';
+
+export const centralCommands: Command[] = [
+  {
+    words: ['central'],
+    summary: 'Run central (the HTTP API). Stops cleanly on SIGTERM/SIGINT.',
+    usage: 'central [--config FILE]',
+    options: {},
+    async run(values) {
+      const config = loadCliConfig(values);
+      const log = serviceLogger(config);
+      const central = await startCentral(config, log);
+      return runUntilSignal(log, () => central.close());
+    },
+  },
+  {
+    words: ['central', 'create-admin'],
+    summary:
+      'Create the prime_admin account (password read from standard input), or promote an existing account to prime_admin. There is no default account.',
+    usage: 'central create-admin --email EMAIL --password-stdin [--config FILE]',
+    options: { email: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+    async run(values) {
+      if (typeof values['email'] !== 'string') throw new AresError('ARES_ERR_USAGE', '--email is required');
+      if (values['password-stdin'] !== true) throw new AresError('ARES_ERR_USAGE', '--password-stdin is required (passwords never go on the command line)');
+      const config = loadCliConfig(values);
+      const password = await readStdin();
+      const result = await createAdmin(config, oneShotLogger(config), values['email'], password);
+      process.stdout.write(JSON.stringify(result) + '\n');
+      return 0;
+    },
+  },
+];
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('password: ');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > 4096) throw new AresError('ARES_ERR_USAGE', 'password on stdin is longer than 4096 bytes');
+    chunks.push(chunk as Buffer);
+  }
+  // One trailing newline is how `echo` and password managers end a line; it is not part of the password.
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
