@@ -36,7 +36,7 @@ export async function createAdmin(config: AresConfig, log: Logger, email: string
       }
       const row = await db.kysely
         .insertInto('users')
-        .values({ username: addr.split('@')[0]!.slice(0, 64), email: addr, password_hash: await hashSecret(password), created_at: now, last_login_at: null, is_active: 1, tokens_valid_after: 0 })
+        .values({ username: addr.split('@')[0]!.slice(0, 64), email: addr, password_hash: await hashSecret(password), created_at: now, last_login_at: null, is_active: 1, token_version: 0 })
         .returning('id')
         .executeTakeFirstOrThrow();
       id = row.id;

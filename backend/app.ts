@@ -8,6 +8,7 @@ import type { CentralContext } from './context.js';
 import { registerJsonParser } from './http/body.js';
 import { errorBody, errorHandler } from './http/errors.js';
 import { registerAuthHooks } from './http/guard.js';
+import { registerValidators } from './http/validation.js';
 import './http/request-types.js';
 import { adminRoutes } from './routes/admin.js';
 import { attachedComponentRoutes } from './routes/attached-components.js';
@@ -41,7 +42,6 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
     },
     requestIdHeader: false,
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     routerOptions: { maxParamLength: 200 },
   }) as unknown as FastifyInstance;
   app.addHook('onSend', async (request, reply) => {
@@ -53,6 +53,7 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
     ctx.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
+  registerValidators(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));

@@ -11,11 +11,12 @@ const ALGORITHM = 'HS256';
 
 export interface AccessClaims {
   userId: number;
-  issuedAtMs: number;
+  /** The user's token_version when the token was issued. */
+  tokenVersion: number;
 }
 
 export interface TokenService {
-  issue(userId: number, nowMs: number): Promise<{ token: string; expiresIn: number }>;
+  issue(userId: number, tokenVersion: number, nowMs: number): Promise<{ token: string; expiresIn: number }>;
   /** Returns the claims or throws ARES_ERR_UNAUTHORIZED. */
   verify(token: string, nowMs: number): Promise<AccessClaims>;
 }
@@ -43,9 +44,9 @@ export function loadOrCreateJwtKey(file: string): Uint8Array {
 
 export function createTokenService(key: Uint8Array, ttlS: number): TokenService {
   return {
-    async issue(userId, nowMs) {
+    async issue(userId, tokenVersion, nowMs) {
       const iat = Math.floor(nowMs / 1000);
-      const token = await new SignJWT({})
+      const token = await new SignJWT({ tv: tokenVersion })
         .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
         .setSubject(String(userId))
         .setIssuer(JWT_ISSUER)
@@ -67,7 +68,9 @@ export function createTokenService(key: Uint8Array, ttlS: number): TokenService 
         });
         const userId = Number(payload.sub);
         if (!Number.isSafeInteger(userId) || userId <= 0) throw new AresError('ARES_ERR_UNAUTHORIZED', 'invalid token subject');
-        return { userId, issuedAtMs: payload.iat! * 1000 };
+        const tokenVersion = payload['tv'];
+        if (typeof tokenVersion !== 'number' || !Number.isSafeInteger(tokenVersion)) throw new AresError('ARES_ERR_UNAUTHORIZED', 'invalid token version');
+        return { userId, tokenVersion };
       } catch (err) {
         if (err instanceof AresError) throw err;
         const expired = err instanceof joseErrors.JWTExpired;

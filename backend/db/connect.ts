@@ -11,6 +11,8 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface CentralDb {
   readonly kysely: Kysely<Database>;
   readonly dialect: DialectName;
+  /** PostgreSQL: the schema central's tables live in (the migrator must not look elsewhere). */
+  readonly schema?: string;
   /** Cheap round trip for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -84,6 +86,7 @@ async function openPostgres(url: string, schema?: string): Promise<CentralDb> {
   const db: CentralDb = {
     kysely,
     dialect: 'postgres',
+    schema: schema ?? 'public',
     async ping() {
       await sql`select 1`.execute(kysely);
     },

@@ -16,7 +16,9 @@ class InCodeProvider implements MigrationProvider {
 
 /** Applies every pending migration; refuses to start on a database newer than this code. */
 export async function migrateToLatest(db: CentralDb): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely, provider: new InCodeProvider(db) });
+  // Without an explicit schema, kysely's PostgreSQL introspection finds migration tables in *any*
+  // schema and may skip creating ours.
+  const migrator = new Migrator({ db: db.kysely, provider: new InCodeProvider(db), ...(db.schema ? { migrationTableSchema: db.schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     throw new AresError('ARES_ERR_DATABASE', `database migration failed: ${(error as Error).message ?? String(error)}`, {

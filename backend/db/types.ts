@@ -32,8 +32,8 @@ export interface UsersTable {
   created_at: number;
   last_login_at: number | null;
   is_active: number;
-  /** Access tokens issued before this (epoch ms) are refused: set on password reset. */
-  tokens_valid_after: number;
+  /** Carried in access tokens as `tv`; bumping it (password reset) revokes every token issued before. */
+  token_version: number;
 }
 
 export interface RolesTable {

@@ -43,7 +43,7 @@ async function authenticateBearer(ctx: CentralContext, request: FastifyRequest):
     ctx.metrics.authFailures.inc({ kind: 'token', reason: (err as Error).message });
     throw err;
   }
-  const user = await loadAuthUser(ctx.db, claims.userId, claims.issuedAtMs);
+  const user = await loadAuthUser(ctx.db, claims.userId, claims.tokenVersion);
   if (!user) {
     ctx.metrics.authFailures.inc({ kind: 'token', reason: 'user gone or token revoked' });
     throw unauthorized('access token no longer valid');

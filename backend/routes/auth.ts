@@ -43,7 +43,7 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
       try {
         const row = await ctx.db.kysely
           .insertInto('users')
-          .values({ username: request.body.username, email: addr, password_hash: passwordHash, created_at: ctx.clock.now(), last_login_at: null, is_active: 1, tokens_valid_after: 0 })
+          .values({ username: request.body.username, email: addr, password_hash: passwordHash, created_at: ctx.clock.now(), last_login_at: null, is_active: 1, token_version: 0 })
           .returning(['id', 'username', 'email'])
           .executeTakeFirstOrThrow();
         await audit(ctx.db.kysely, { ts: ctx.clock.now(), actor: row.id, action: 'user.register', target: `user:${row.id}`, ip: request.ip });
@@ -85,7 +85,7 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
       await checkLoginThrottle(ctx, request, addr);
       const user = await ctx.db.kysely
         .selectFrom('users')
-        .select(['id', 'password_hash', 'is_active'])
+        .select(['id', 'password_hash', 'is_active', 'token_version'])
         .where('email', '=', addr)
         .executeTakeFirst();
       const ok = user ? await verifySecret(user.password_hash, request.body.password) : await verifyAgainstDummy(request.body.password);
@@ -98,7 +98,7 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
       }
       await ctx.counters.reset(`login:acct:${addr}`);
       await ctx.db.kysely.updateTable('users').set({ last_login_at: ctx.clock.now() }).where('id', '=', user.id).execute();
-      const { token, expiresIn } = await ctx.tokens.issue(user.id, ctx.clock.now());
+      const { token, expiresIn } = await ctx.tokens.issue(user.id, user.token_version, ctx.clock.now());
       return { access_token: token, token_type: 'bearer', expires_in: expiresIn };
     },
   );
@@ -167,7 +167,7 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
       const now = ctx.clock.now();
       const passwordHash = await hashSecret(request.body.new_password);
       await ctx.db.kysely.transaction().execute(async (trx) => {
-        await trx.updateTable('users').set({ password_hash: passwordHash, tokens_valid_after: Math.floor(now / 1000) * 1000 }).where('id', '=', row.user_id).execute();
+        await trx.updateTable('users').set((eb) => ({ password_hash: passwordHash, token_version: eb('token_version', '+', 1) })).where('id', '=', row.user_id).execute();
         await trx.deleteFrom('password_resets').where('user_id', '=', row.user_id).execute();
         await audit(trx, { ts: now, actor: row.user_id, action: 'user.password_reset', target: `user:${row.user_id}`, ip: request.ip });
       });

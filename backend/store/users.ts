@@ -8,16 +8,16 @@ export function normalizeEmail(email: string): string {
 }
 
 /** The user behind an access token, with global roles; undefined if gone, inactive or logged out. */
-export async function loadAuthUser(db: CentralDb, userId: number, tokenIssuedAtMs: number): Promise<AuthUser | undefined> {
+export async function loadAuthUser(db: CentralDb, userId: number, tokenVersion: number): Promise<AuthUser | undefined> {
   const rows = await db.kysely
     .selectFrom('users')
     .leftJoin('user_roles', 'user_roles.user_id', 'users.id')
     .leftJoin('roles', 'roles.id', 'user_roles.role_id')
-    .select(['users.id', 'users.email', 'users.username', 'users.is_active', 'users.tokens_valid_after', 'roles.name as role'])
+    .select(['users.id', 'users.email', 'users.username', 'users.is_active', 'users.token_version', 'roles.name as role'])
     .where('users.id', '=', userId)
     .execute();
   const first = rows[0];
-  if (!first || first.is_active !== 1 || tokenIssuedAtMs < first.tokens_valid_after) return undefined;
+  if (!first || first.is_active !== 1 || tokenVersion !== first.token_version) return undefined;
   const roles = new Set<GlobalRole>();
   for (const r of rows) if (r.role && (GLOBAL_ROLES as readonly string[]).includes(r.role)) roles.add(r.role as GlobalRole);
   return { id: first.id, email: first.email, username: first.username, roles };

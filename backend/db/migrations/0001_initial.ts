@@ -22,7 +22,7 @@ export function up(dialect: DialectName) {
       .addColumn('created_at', ms, (c) => c.notNull())
       .addColumn('last_login_at', ms)
       .addColumn('is_active', 'integer', (c) => c.notNull().defaultTo(1))
-      .addColumn('tokens_valid_after', ms, (c) => c.notNull().defaultTo(0))
+      .addColumn('token_version', 'integer', (c) => c.notNull().defaultTo(0))
       .execute();
 
     await db.schema
