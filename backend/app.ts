@@ -44,13 +44,16 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
   }) as unknown as FastifyInstance;
-  app.addHook('onSend', async (request, reply) => {
+  // Callback-style hooks: these run on every request, and an async hook costs a promise each.
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     ctx.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     ctx.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
   });
 
   registerValidators(app);

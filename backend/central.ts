@@ -10,6 +10,7 @@ import type { Logger } from '../core/logger.js';
 import { buildCentralApp } from './app.js';
 import { MemoryCounterStore } from './auth/rate-limit.js';
 import { createTokenService, loadOrCreateJwtKey } from './auth/tokens.js';
+import { AuthUserCache } from './auth/user-cache.js';
 import { loadOrCreateCa } from './ca/ca.js';
 import type { CentralContext } from './context.js';
 import { openDatabase, type OpenOptions } from './db/connect.js';
@@ -38,7 +39,7 @@ export async function createCentralContext(config: AresConfig, log: Logger, deps
     const ca = await loadOrCreateCa(dataDir, new Date(clock.now()));
     const tokens = createTokenService(loadOrCreateJwtKey(cfg.jwt_key_file ?? join(dataDir, 'jwt.key')), cfg.jwt_ttl_s);
     const mailer = deps.mailer ?? createMailer({ smtpUrl: cfg.smtp_url, from: cfg.mail_from, outboxDir: join(dataDir, 'outbox'), log });
-    return { log, config, clock, db, ca, tokens, mailer, counters: new MemoryCounterStore(clock), metrics: createCentralMetrics() };
+    return { log, config, clock, db, ca, tokens, mailer, counters: new MemoryCounterStore(clock), users: new AuthUserCache(clock, cfg.auth_cache_ms), metrics: createCentralMetrics() };
   } catch (err) {
     await db.close();
     throw err;

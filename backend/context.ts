@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { AresConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { CounterStore } from './auth/rate-limit.js';
+import type { AuthUserCache } from './auth/user-cache.js';
 import type { TokenService } from './auth/tokens.js';
 import type { CertificateAuthority } from './ca/ca.js';
 import type { CentralDb } from './db/connect.js';
@@ -21,5 +22,6 @@ export interface CentralContext {
   readonly tokens: TokenService;
   readonly mailer: Mailer;
   readonly counters: CounterStore;
+  readonly users: AuthUserCache;
   readonly metrics: CentralMetrics;
 }

@@ -82,6 +82,13 @@ export const CONFIG_SCHEMA = {
       doc: 'failed logins per account (and 4× that per address) before throttling for login_lockout_s',
     },
     login_lockout_s: { type: 'integer', default: 900, min: 1, max: 86400, doc: 'login throttle window' },
+    auth_cache_ms: {
+      type: 'integer',
+      default: 5000,
+      min: 0,
+      max: 60000,
+      doc: 'how long an instance reuses a looked-up user and roles; another instance’s role change or password reset is seen within this (0 = look up on every request)',
+    },
   },
   hub: {
     state_dir: { type: 'string', default: '/var/lib/ares-hub', doc: 'identity, credentials, buffer.db, component cache' },

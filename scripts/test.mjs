@@ -15,6 +15,8 @@ function step(label, cmd, args) {
 let failedSteps = 0;
 if (!step('type-check (tsc --noEmit)', bin('tsc'), ['--noEmit'])) failedSteps++;
 if (!step('lint (eslint)', bin('eslint'), ['.'])) failedSteps++;
+// The CLI tests run the built `ares`, so build it from the sources under test.
+if (!step('build (tsc -p tsconfig.build.json)', bin('tsc'), ['-p', 'tsconfig.build.json'])) failedSteps++;
 
 process.stdout.write('\n== tap\n');
 // tap's TAP reporter closes with its own tally, e.g. "# { total: 12, pass: 11, fail: 1, skip: 0 }",

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
@@ -42,7 +42,16 @@ export function loadOrCreateJwtKey(file: string): Uint8Array {
   return new Uint8Array(key);
 }
 
-export function createTokenService(key: Uint8Array, ttlS: number): TokenService {
+/** Tokens verified once are remembered (until they expire): apps reuse one token for an hour. */
+const VERIFIED_CACHE_MAX = 10_000;
+
+export function createTokenService(rawKey: Uint8Array, ttlS: number): TokenService {
+  const key = createSecretKey(rawKey);
+  // jose verifies HS256 through WebCrypto, asynchronously on the thread pool: per request that costs
+  // more than the rest of an authenticated GET. A signature's validity never changes, so a token that
+  // verified once is remembered with its expiry; expiry and the user's token_version are still
+  // checked on every request.
+  const verified = new Map<string, { claims: AccessClaims; expMs: number }>();
   return {
     async issue(userId, tokenVersion, nowMs) {
       const iat = Math.floor(nowMs / 1000);
@@ -58,6 +67,12 @@ export function createTokenService(key: Uint8Array, ttlS: number): TokenService 
     },
     async verify(token, nowMs) {
       if (token.length > 4096) throw new AresError('ARES_ERR_UNAUTHORIZED', 'access token too long');
+      const hit = verified.get(token);
+      if (hit) {
+        if (hit.expMs > nowMs) return hit.claims;
+        verified.delete(token);
+        throw new AresError('ARES_ERR_UNAUTHORIZED', 'access token expired');
+      }
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: [ALGORITHM],
@@ -70,7 +85,10 @@ export function createTokenService(key: Uint8Array, ttlS: number): TokenService 
         if (!Number.isSafeInteger(userId) || userId <= 0) throw new AresError('ARES_ERR_UNAUTHORIZED', 'invalid token subject');
         const tokenVersion = payload['tv'];
         if (typeof tokenVersion !== 'number' || !Number.isSafeInteger(tokenVersion)) throw new AresError('ARES_ERR_UNAUTHORIZED', 'invalid token version');
-        return { userId, tokenVersion };
+        const claims = { userId, tokenVersion };
+        if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
+        verified.set(token, { claims, expMs: payload.exp! * 1000 });
+        return claims;
       } catch (err) {
         if (err instanceof AresError) throw err;
         const expired = err instanceof joseErrors.JWTExpired;

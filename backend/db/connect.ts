@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { AresError } from '../../core/errors.js';
+import { FastSqliteDialect } from './sqlite-dialect.js';
 import type { Database } from './types.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -46,7 +47,8 @@ function openSqlite(path: string): CentralDb {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  raw.pragma('mmap_size = 268435456');
+  const kysely = new Kysely<Database>({ dialect: new FastSqliteDialect(raw) });
   return {
     kysely,
     dialect: 'sqlite',

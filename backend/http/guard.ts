@@ -4,32 +4,39 @@ import type { CentralContext } from '../context.js';
 import type { DeviceRole } from '../db/types.js';
 import { isAdmin, loadAuthUser } from '../store/users.js';
 import { verifyDeviceRequest } from './device-auth.js';
-import type { AuthUser } from './request-types.js';
+import type { AuthUser, RouteAuth } from './request-types.js';
 
 /**
  * Authentication runs in onRequest, before any body is read: an unauthenticated caller costs a
  * header check, not a parse. Device signatures cover the body, so for requests with a body they are
- * verified in the JSON parser (http/body.ts); bodiless device requests are verified here.
+ * verified in the JSON parser (http/body.ts); bodiless device requests are verified in preHandler.
+ * Hooks are attached per route from its `config.auth` when the route is registered, so a public
+ * route runs none of them. Call this before registering routes.
  */
 export function registerAuthHooks(app: FastifyInstance, ctx: CentralContext): void {
-  app.addHook('onRequest', async (request) => {
-    const auth = request.routeOptions.config.auth ?? 'none';
-    if (auth === 'none' || auth === 'device' || auth === 'device_key') return;
+  const bearerHook = (auth: RouteAuth) => async (request: FastifyRequest) => {
     if (auth === 'user_or_device' && request.headers['x-ares-signature'] !== undefined) return;
     const user = await authenticateBearer(ctx, request);
     if (auth === 'admin' && !isAdmin(user)) throw forbidden('requires an admin role');
     if (auth === 'prime_admin' && !user.roles.has('prime_admin')) throw forbidden('requires prime_admin');
     request.user = user;
-  });
+  };
+  const signedHook = (auth: RouteAuth) => async (request: FastifyRequest) => {
+    if (request.deviceChecked || request.user) return;
+    // No body reached the parser (GET/DELETE, or an empty POST): sign over zero bytes.
+    request.device = await verifyDeviceRequest(ctx, request, new Uint8Array(0), auth === 'device_key' ? 'es256' : 'hmac');
+  };
 
-  app.addHook('preHandler', async (request) => {
-    const auth = request.routeOptions.config.auth ?? 'none';
-    const signed = auth === 'device' || auth === 'device_key' || (auth === 'user_or_device' && !request.user);
-    if (signed && !request.deviceChecked) {
-      // No body reached the parser (GET/DELETE, or an empty POST): sign over zero bytes.
-      request.device = await verifyDeviceRequest(ctx, request, new Uint8Array(0), auth === 'device_key' ? 'es256' : 'hmac');
-    }
+  app.addHook('onRoute', (route) => {
+    const auth = (route.config as { auth?: RouteAuth } | undefined)?.auth ?? 'none';
+    if (auth === 'none') return;
+    if (auth !== 'device' && auth !== 'device_key') route.onRequest = appendHook(route.onRequest, bearerHook(auth));
+    if (auth === 'device' || auth === 'device_key' || auth === 'user_or_device') route.preHandler = appendHook(route.preHandler, signedHook(auth));
   });
+}
+
+function appendHook<H>(existing: H | H[] | undefined, hook: H): H[] {
+  return existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook];
 }
 
 async function authenticateBearer(ctx: CentralContext, request: FastifyRequest): Promise<AuthUser> {
@@ -43,7 +50,11 @@ async function authenticateBearer(ctx: CentralContext, request: FastifyRequest):
     ctx.metrics.authFailures.inc({ kind: 'token', reason: (err as Error).message });
     throw err;
   }
-  const user = await loadAuthUser(ctx.db, claims.userId, claims.tokenVersion);
+  let user = ctx.users.get(claims.userId, claims.tokenVersion);
+  if (!user) {
+    user = await loadAuthUser(ctx.db, claims.userId, claims.tokenVersion);
+    if (user) ctx.users.set(user, claims.tokenVersion);
+  }
   if (!user) {
     ctx.metrics.authFailures.inc({ kind: 'token', reason: 'user gone or token revoked' });
     throw unauthorized('access token no longer valid');

@@ -171,6 +171,7 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
         await trx.deleteFrom('password_resets').where('user_id', '=', row.user_id).execute();
         await audit(trx, { ts: now, actor: row.user_id, action: 'user.password_reset', target: `user:${row.user_id}`, ip: request.ip });
       });
+      ctx.users.invalidate(row.user_id);
       await ctx.counters.reset(`login:acct:${addr}`);
       return { status: 'ok' };
     },

@@ -32,6 +32,7 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
         await trx.deleteFrom('users').where('id', '=', user.id).execute();
         await audit(trx, { ts: now, actor: null, action: 'user.delete', target: `user:${user.id}`, details: { deprovisioned: devices }, ip: request.ip });
       });
+      ctx.users.invalidate(user.id);
       return reply.status(204).send();
     },
   );
@@ -65,6 +66,7 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
         throw conflict('this would leave no prime_admin');
       }
       await setGlobalRoles(ctx.db, user_id, request.body.roles);
+      ctx.users.invalidate(user_id);
       await audit(ctx.db.kysely, { ts: ctx.clock.now(), actor: actor.id, action: 'user.roles', target: `user:${user_id}`, details: { roles: request.body.roles }, ip: request.ip });
       return { id: user_id, roles: request.body.roles };
     },

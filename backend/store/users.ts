@@ -1,4 +1,5 @@
 import type { CentralDb } from '../db/connect.js';
+import { preparedQuery } from '../db/prepared.js';
 import { GLOBAL_ROLES, type GlobalRole } from '../db/seed-data.js';
 import type { AuthUser } from '../http/request-types.js';
 
@@ -8,14 +9,17 @@ export function normalizeEmail(email: string): string {
 }
 
 /** The user behind an access token, with global roles; undefined if gone, inactive or logged out. */
-export async function loadAuthUser(db: CentralDb, userId: number, tokenVersion: number): Promise<AuthUser | undefined> {
-  const rows = await db.kysely
+const userWithRoles = preparedQuery((db, userId: number) =>
+  db
     .selectFrom('users')
     .leftJoin('user_roles', 'user_roles.user_id', 'users.id')
     .leftJoin('roles', 'roles.id', 'user_roles.role_id')
     .select(['users.id', 'users.email', 'users.username', 'users.is_active', 'users.token_version', 'roles.name as role'])
-    .where('users.id', '=', userId)
-    .execute();
+    .where('users.id', '=', userId),
+);
+
+export async function loadAuthUser(db: CentralDb, userId: number, tokenVersion: number): Promise<AuthUser | undefined> {
+  const rows = await userWithRoles(db.kysely, userId);
   const first = rows[0];
   if (!first || first.is_active !== 1 || tokenVersion !== first.token_version) return undefined;
   const roles = new Set<GlobalRole>();

@@ -45,14 +45,28 @@ t.test('defaults', async (t) => {
 
   const moved = loadConfig({ env: {}, overrides: { 'central.data_dir': '/srv/ares' } });
   t.equal(moved.central.database, 'sqlite:/srv/ares/central.db', 'database follows data_dir');
-  const explicit = loadConfig({ env: {}, overrides: { 'central.data_dir': '/srv/ares', 'central.database': 'postgres://db/ares' } });
+  const explicit = loadConfig({
+    env: {},
+    overrides: { 'central.data_dir': '/srv/ares', 'central.database': 'postgres://db/ares' },
+  });
   t.equal(explicit.central.database, 'postgres://db/ares', 'an explicit database wins');
 });
 
 t.test('YAML file values', async (t) => {
   const file = yamlFile(
     t,
-    ['central:', '  port: 9100', '  host: localhost', '  data_dir: /tmp/ares-x', 'hub:', '  gpio: sim', '  central_url: https://central.example', 'log:', '  level: debug', ''].join('\n'),
+    [
+      'central:',
+      '  port: 9100',
+      '  host: localhost',
+      '  data_dir: /tmp/ares-x',
+      'hub:',
+      '  gpio: sim',
+      '  central_url: https://central.example',
+      'log:',
+      '  level: debug',
+      '',
+    ].join('\n'),
   );
   const cfg = loadConfig({ file, env: {} });
   t.equal(cfg.central.port, 9100);
@@ -86,7 +100,14 @@ t.test('environment overrides with type coercion', async (t) => {
   t.equal(cfg.hub.central_url, 'http://central.local:8080');
   t.equal(cfg.log.level, 'warn');
 
-  for (const [raw, want] of [['1', true], ['YES', true], ['on', true], ['0', false], ['No', false], ['FALSE', false]] as const) {
+  for (const [raw, want] of [
+    ['1', true],
+    ['YES', true],
+    ['on', true],
+    ['0', false],
+    ['No', false],
+    ['FALSE', false],
+  ] as const) {
     t.equal(loadConfig({ env: { ARES_CENTRAL_TRUST_PROXY: raw } }).central.trust_proxy, want, `boolean ${raw}`);
   }
 });
@@ -107,7 +128,15 @@ t.test('envName and listSettings', async (t) => {
   t.equal(envName('log.level'), 'ARES_LOG_LEVEL');
   const settings = listSettings();
   const byPath = new Map(settings.map((s) => [s.path, s]));
-  for (const p of ['log.level', 'central.port', 'central.database', 'central.metrics_token', 'hub.central_url', 'hub.gpio', 'hub.ble_window_s']) {
+  for (const p of [
+    'log.level',
+    'central.port',
+    'central.database',
+    'central.metrics_token',
+    'hub.central_url',
+    'hub.gpio',
+    'hub.ble_window_s',
+  ]) {
     t.equal(byPath.get(p)?.env, envName(p), `${p} is listed with its env name`);
   }
   t.equal(byPath.size, settings.length, 'no duplicates');
@@ -140,30 +169,59 @@ t.test('unrelated environment variables are ignored', async (t) => {
 });
 
 t.test('wrong types and ranges', async (t) => {
-  t.match(configError({ env: { ARES_CENTRAL_PORT: 'abc' } }), /central\.port \(ARES_CENTRAL_PORT\): expected a number, got "abc"/);
+  t.match(
+    configError({ env: { ARES_CENTRAL_PORT: 'abc' } }),
+    /central\.port \(ARES_CENTRAL_PORT\): expected a number, got "abc"/,
+  );
   t.match(configError({ env: { ARES_CENTRAL_PORT: '' } }), /central\.port.*expected a number/);
   t.match(configError({ env: { ARES_CENTRAL_PORT: '70000' } }), /central\.port: 70000 is outside 0…65535/);
   t.match(configError({ env: {}, overrides: { 'central.port': -1 } }), /central\.port: -1 is outside/);
   t.match(configError({ env: { ARES_CENTRAL_PORT: '1.5' } }), /central\.port: expected an integer, got 1\.5/);
-  t.match(configError({ env: { ARES_CENTRAL_ALLOW_INSECURE_HTTP: 'maybe' } }), /central\.allow_insecure_http.*expected true or false, got "maybe"/);
-  t.match(configError({ file: yamlFile(t, 'central:\n  port: "8080"\n'), env: {} }), /central\.port: expected an integer, got "8080"/);
-  t.match(configError({ file: yamlFile(t, 'central:\n  trust_proxy: "yes"\n'), env: {} }), /central\.trust_proxy: expected true or false/);
-  t.match(configError({ file: yamlFile(t, 'central:\n  host: 127\n'), env: {} }), /central\.host: expected a string, got 127/);
+  t.match(
+    configError({ env: { ARES_CENTRAL_ALLOW_INSECURE_HTTP: 'maybe' } }),
+    /central\.allow_insecure_http.*expected true or false, got "maybe"/,
+  );
+  t.match(
+    configError({ file: yamlFile(t, 'central:\n  port: "8080"\n'), env: {} }),
+    /central\.port: expected an integer, got "8080"/,
+  );
+  t.match(
+    configError({ file: yamlFile(t, 'central:\n  trust_proxy: "yes"\n'), env: {} }),
+    /central\.trust_proxy: expected true or false/,
+  );
+  t.match(
+    configError({ file: yamlFile(t, 'central:\n  host: 127\n'), env: {} }),
+    /central\.host: expected a string, got 127/,
+  );
   t.match(configError({ file: yamlFile(t, 'central: 5\n'), env: {} }), /central: must be a mapping/);
 
   // Enum hints suggest the closest allowed *value*: "gpoi" is near no value of hub.gpio, so no hint.
   const gpio = configError({ file: yamlFile(t, 'hub:\n  gpio: gpoi\n'), env: {} });
   t.match(gpio, /hub\.gpio: must be one of auto, pigpio, sim, got "gpoi"$/m);
-  t.match(configError({ file: yamlFile(t, 'hub:\n  gpio: pigpoi\n'), env: {} }), /hub\.gpio: .*got "pigpoi" \(did you mean pigpio\?\)/);
+  t.match(
+    configError({ file: yamlFile(t, 'hub:\n  gpio: pigpoi\n'), env: {} }),
+    /hub\.gpio: .*got "pigpoi" \(did you mean pigpio\?\)/,
+  );
   t.match(configError({ env: { ARES_HUB_GPIO: 'sm' } }), /hub\.gpio: .*did you mean sim\?/);
   t.match(configError({ env: { ARES_LOG_LEVEL: 'verbose' } }), /log\.level: must be one of/);
 });
 
 t.test('URL settings', async (t) => {
-  t.match(configError({ file: yamlFile(t, 'hub:\n  central_url: ftp://x\n'), env: {} }), /hub\.central_url: scheme must be http or https, got ftp:/);
-  t.match(configError({ env: { ARES_HUB_CENTRAL_URL: 'central.local' } }), /hub\.central_url: not a URL: "central\.local"/);
-  t.match(configError({ env: { ARES_CENTRAL_REDIS_URL: 'http://redis' } }), /central\.redis_url: scheme must be redis or rediss/);
-  const ok = loadConfig({ env: { ARES_CENTRAL_MQTT_URL: 'mqtts://broker:8883', ARES_CENTRAL_PUBLIC_URL: 'https://ares.example' } });
+  t.match(
+    configError({ file: yamlFile(t, 'hub:\n  central_url: ftp://x\n'), env: {} }),
+    /hub\.central_url: scheme must be http or https, got ftp:/,
+  );
+  t.match(
+    configError({ env: { ARES_HUB_CENTRAL_URL: 'central.local' } }),
+    /hub\.central_url: not a URL: "central\.local"/,
+  );
+  t.match(
+    configError({ env: { ARES_CENTRAL_REDIS_URL: 'http://redis' } }),
+    /central\.redis_url: scheme must be redis or rediss/,
+  );
+  const ok = loadConfig({
+    env: { ARES_CENTRAL_MQTT_URL: 'mqtts://broker:8883', ARES_CENTRAL_PUBLIC_URL: 'https://ares.example' },
+  });
   t.equal(ok.central.mqtt_url, 'mqtts://broker:8883');
   t.equal(ok.central.public_url, 'https://ares.example');
 });
@@ -172,14 +230,18 @@ t.test('several problems are reported together', async (t) => {
   const file = yamlFile(t, 'central:\n  prot: 1\nhub:\n  gpio: nope\n');
   let caught: unknown;
   try {
-    loadConfig({ file, env: { ARES_CENTRAL_PORT: 'abc', ARES_HUB_CENTRAL_URL: 'ftp://x', ARES_CENTRAL_BODY_LIMIT_KB: '0' } });
+    loadConfig({
+      file,
+      env: { ARES_CENTRAL_PORT: 'abc', ARES_HUB_CENTRAL_URL: 'ftp://x', ARES_CENTRAL_BODY_LIMIT_KB: '0' },
+    });
   } catch (err) {
     caught = err;
   }
   t.type(caught, AresError);
   const err = caught as AresError;
   t.equal(err.code, 'ARES_ERR_CONFIG');
-  for (const needle of ['central.prot', 'central.port', 'hub.gpio', 'hub.central_url', 'central.body_limit_kb']) t.match(err.message, needle);
+  for (const needle of ['central.prot', 'central.port', 'hub.gpio', 'hub.central_url', 'central.body_limit_kb'])
+    t.match(err.message, needle);
   t.ok(Array.isArray(err.details) && (err.details as unknown[]).length === 5, 'details lists every problem');
 });
 
