@@ -18,9 +18,16 @@ export interface CreateAdminResult {
  * `ares central create-admin`: the only way the first prime_admin comes to exist (no default
  * accounts). On an existing account it adds prime_admin and leaves the password alone.
  */
-export async function createAdmin(config: AresConfig, log: Logger, email: string, password: string, existingDb?: CentralDb): Promise<CreateAdminResult> {
+export async function createAdmin(
+  config: AresConfig,
+  log: Logger,
+  email: string,
+  password: string,
+  existingDb?: CentralDb,
+): Promise<CreateAdminResult> {
   const addr = normalizeEmail(email);
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(addr) || addr.length > 254) throw new AresError('ARES_ERR_USAGE', `--email: not an email address: ${JSON.stringify(email)}`);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(addr) || addr.length > 254)
+    throw new AresError('ARES_ERR_USAGE', `--email: not an email address: ${JSON.stringify(email)}`);
   const db = existingDb ?? (await openDatabase(config.central.database));
   try {
     await migrateToLatest(db);
@@ -36,7 +43,15 @@ export async function createAdmin(config: AresConfig, log: Logger, email: string
       }
       const row = await db.kysely
         .insertInto('users')
-        .values({ username: addr.split('@')[0]!.slice(0, 64), email: addr, password_hash: await hashSecret(password), created_at: now, last_login_at: null, is_active: 1, token_version: 0 })
+        .values({
+          username: addr.split('@')[0]!.slice(0, 64),
+          email: addr,
+          password_hash: await hashSecret(password),
+          created_at: now,
+          last_login_at: null,
+          is_active: 1,
+          token_version: 0,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       id = row.id;
@@ -47,9 +62,17 @@ export async function createAdmin(config: AresConfig, log: Logger, email: string
       .select('roles.name')
       .where('user_roles.user_id', '=', id)
       .execute();
-    const roles = [...new Set([...current.map((r) => r.name), 'prime_admin'])] as ('prime_admin' | 'general_admin' | 'developer')[];
+    const roles = [...new Set([...current.map((r) => r.name), 'prime_admin'])] as (
+      'prime_admin' | 'general_admin' | 'developer'
+    )[];
     await setGlobalRoles(db, id, roles);
-    await audit(db.kysely, { ts: now, actor: null, action: 'user.create_admin', target: `user:${id}`, details: { created: !existing } });
+    await audit(db.kysely, {
+      ts: now,
+      actor: null,
+      action: 'user.create_admin',
+      target: `user:${id}`,
+      details: { created: !existing },
+    });
     return { id, email: addr, created: !existing, roles };
   } finally {
     if (!existingDb) await db.close();

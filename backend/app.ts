@@ -13,10 +13,13 @@ import './http/request-types.js';
 import { adminRoutes } from './routes/admin.js';
 import { attachedComponentRoutes } from './routes/attached-components.js';
 import { authRoutes } from './routes/auth.js';
-import { catalogRoutes } from './routes/catalog.js';
+import { componentCatalogRoutes } from './routes/component-catalog.js';
+import { deviceCredentialRoutes } from './routes/device-credentials.js';
+import { deviceRegistryRoutes } from './routes/device-registry.js';
 import { deviceRoutes } from './routes/devices.js';
+import { hardwareVariantRoutes } from './routes/hardware-variants.js';
 import { healthRoutes } from './routes/health.js';
-import { provisioningRoutes } from './routes/provisioning.js';
+import { pinRuleRoutes } from './routes/pin-rules.js';
 import { userRoutes } from './routes/users.js';
 
 export interface BuildOptions {
@@ -59,7 +62,9 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
   registerValidators(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
+    void reply
+      .status(404)
+      .send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
   });
   registerJsonParser(app, ctx);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
@@ -71,7 +76,12 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          device: { type: 'apiKey', in: 'header', name: 'X-Ares-Signature', description: 'HMAC-SHA256 (v1=) or ES256 (es256=) over the canonical request; see §4.5' },
+          device: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Ares-Signature',
+            description: 'HMAC-SHA256 (v1=) or ES256 (es256=) over the canonical request; see §4.5',
+          },
         },
       },
     },
@@ -83,8 +93,11 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
   authRoutes(app, ctx);
   userRoutes(app, ctx);
   deviceRoutes(app, ctx);
-  provisioningRoutes(app, ctx);
-  catalogRoutes(app, ctx);
+  deviceRegistryRoutes(app, ctx);
+  deviceCredentialRoutes(app, ctx);
+  componentCatalogRoutes(app, ctx);
+  hardwareVariantRoutes(app, ctx);
+  pinRuleRoutes(app, ctx);
   attachedComponentRoutes(app, ctx);
   adminRoutes(app, ctx);
   return app;

@@ -28,7 +28,11 @@ export interface CentralDeps {
  * The composition root: opens the database (migrating it), loads or creates the CA and JWT key in
  * data_dir, and wires the context. Nothing here listens yet.
  */
-export async function createCentralContext(config: AresConfig, log: Logger, deps: CentralDeps = {}): Promise<CentralContext> {
+export async function createCentralContext(
+  config: AresConfig,
+  log: Logger,
+  deps: CentralDeps = {},
+): Promise<CentralContext> {
   const cfg = config.central;
   const dataDir = resolve(cfg.data_dir);
   const clock = deps.clock ?? systemClock;
@@ -38,8 +42,21 @@ export async function createCentralContext(config: AresConfig, log: Logger, deps
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
     const ca = await loadOrCreateCa(dataDir, new Date(clock.now()));
     const tokens = createTokenService(loadOrCreateJwtKey(cfg.jwt_key_file ?? join(dataDir, 'jwt.key')), cfg.jwt_ttl_s);
-    const mailer = deps.mailer ?? createMailer({ smtpUrl: cfg.smtp_url, from: cfg.mail_from, outboxDir: join(dataDir, 'outbox'), log });
-    return { log, config, clock, db, ca, tokens, mailer, counters: new MemoryCounterStore(clock), users: new AuthUserCache(clock, cfg.auth_cache_ms), metrics: createCentralMetrics() };
+    const mailer =
+      deps.mailer ??
+      createMailer({ smtpUrl: cfg.smtp_url, from: cfg.mail_from, outboxDir: join(dataDir, 'outbox'), log });
+    return {
+      log,
+      config,
+      clock,
+      db,
+      ca,
+      tokens,
+      mailer,
+      counters: new MemoryCounterStore(clock),
+      users: new AuthUserCache(clock, cfg.auth_cache_ms),
+      metrics: createCentralMetrics(),
+    };
   } catch (err) {
     await db.close();
     throw err;
@@ -53,7 +70,8 @@ export function checkTransportSecurity(config: AresConfig): void {
     throw new AresError('ARES_ERR_CONFIG', 'central.tls_cert and central.tls_key must be set together');
   }
   if (cfg.tls_cert !== undefined || cfg.allow_insecure_http) return;
-  const loopback = cfg.host === 'localhost' || cfg.host === '::1' || (isIP(cfg.host) === 4 && cfg.host.startsWith('127.'));
+  const loopback =
+    cfg.host === 'localhost' || cfg.host === '::1' || (isIP(cfg.host) === 4 && cfg.host.startsWith('127.'));
   if (!loopback) {
     throw new AresError(
       'ARES_ERR_CONFIG',
@@ -87,7 +105,11 @@ export async function startCentral(config: AresConfig, log: Logger, deps: Centra
   } catch (err) {
     await app.close();
     await ctx.db.close();
-    throw new AresError('ARES_ERR_CONFIG', `central.port: cannot listen on ${cfg.host}:${cfg.port}: ${(err as Error).message}`, { cause: err });
+    throw new AresError(
+      'ARES_ERR_CONFIG',
+      `central.port: cannot listen on ${cfg.host}:${cfg.port}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;

@@ -192,7 +192,10 @@ async function main(): Promise<BenchResult[]> {
     // Server CPU per request = main-thread event-loop utilization / throughput. Unlike req/s it does
     // not depend on how fast the load generator parses a 700-byte list versus a 17-byte hello.
     const cpuUs = new WeakMap<AutocannonResult, number>();
-    const run = async (t: { url: string; headers: Record<string, string> }, duration: number): Promise<AutocannonResult> => {
+    const run = async (
+      t: { url: string; headers: Record<string, string> },
+      duration: number,
+    ): Promise<AutocannonResult> => {
       const before = performance.eventLoopUtilization();
       const r = await autocannon({
         url: t.url,

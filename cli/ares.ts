@@ -27,7 +27,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const found = findCommand(argv);
   if (!found) {
-    process.stderr.write(`ares: unknown command ${JSON.stringify(argv.filter((a) => !a.startsWith('-')).join(' '))}\n\n${topHelp()}`);
+    process.stderr.write(
+      `ares: unknown command ${JSON.stringify(argv.filter((a) => !a.startsWith('-')).join(' '))}\n\n${topHelp()}`,
+    );
     return 2;
   }
   try {
@@ -36,14 +38,20 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(helpText(found.cmd));
       return 0;
     }
-    if (positionals.length > 0) throw new AresError('ARES_ERR_USAGE', `unexpected argument ${JSON.stringify(positionals[0])}\n\n${helpText(found.cmd)}`);
+    if (positionals.length > 0)
+      throw new AresError(
+        'ARES_ERR_USAGE',
+        `unexpected argument ${JSON.stringify(positionals[0])}\n\n${helpText(found.cmd)}`,
+      );
     return await found.cmd.run(values as Record<string, string | boolean | undefined>, positionals);
   } catch (err) {
     if (err instanceof AresError && (err.code === 'ARES_ERR_CONFIG' || err.code === 'ARES_ERR_USAGE')) {
       process.stderr.write(`ares: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`ares: ${err instanceof AresError ? `${err.code}: ${err.message}` : ((err as Error).stack ?? String(err))}\n`);
+    process.stderr.write(
+      `ares: ${err instanceof AresError ? `${err.code}: ${err.message}` : ((err as Error).stack ?? String(err))}\n`,
+    );
     return 1;
   }
 }

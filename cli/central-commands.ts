@@ -25,7 +25,8 @@ export const centralCommands: Command[] = [
     options: { email: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
     async run(values) {
       if (typeof values['email'] !== 'string') throw new AresError('ARES_ERR_USAGE', '--email is required');
-      if (values['password-stdin'] !== true) throw new AresError('ARES_ERR_USAGE', '--password-stdin is required (passwords never go on the command line)');
+      if (values['password-stdin'] !== true)
+        throw new AresError('ARES_ERR_USAGE', '--password-stdin is required (passwords never go on the command line)');
       const config = loadCliConfig(values);
       const password = await readStdin();
       const result = await createAdmin(config, oneShotLogger(config), values['email'], password);
@@ -45,5 +46,7 @@ async function readStdin(): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   // One trailing newline is how `echo` and password managers end a line; it is not part of the password.
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }

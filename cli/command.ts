@@ -27,7 +27,12 @@ export function helpText(cmd: Command): string {
 
 export function parseCommandArgs(cmd: Command, argv: string[]) {
   try {
-    return parseArgs({ args: argv, options: { ...cmd.options, ...COMMON_OPTIONS }, strict: true, allowPositionals: true });
+    return parseArgs({
+      args: argv,
+      options: { ...cmd.options, ...COMMON_OPTIONS },
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (err) {
     throw new AresError('ARES_ERR_USAGE', `${(err as Error).message}\n\n${helpText(cmd)}`);
   }

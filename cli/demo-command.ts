@@ -16,7 +16,12 @@ export const demoCommands: Command[] = [
     options: {},
     async run(values) {
       const dataDir = mkdtempSync(join(tmpdir(), 'ares-demo-'));
-      const config = loadCliConfig(values, { 'central.host': '127.0.0.1', 'central.port': 0, 'central.data_dir': dataDir, 'central.database': `sqlite:${dataDir}/central.db` });
+      const config = loadCliConfig(values, {
+        'central.host': '127.0.0.1',
+        'central.port': 0,
+        'central.data_dir': dataDir,
+        'central.database': `sqlite:${dataDir}/central.db`,
+      });
       const log = serviceLogger(config);
       const central = await startCentral(config, log);
       const email = 'admin@demo.ares.invalid';

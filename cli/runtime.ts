@@ -2,7 +2,10 @@ import { destination } from 'pino';
 import { loadConfig, type AresConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
 
-export function loadCliConfig(values: Record<string, string | boolean | undefined>, overrides?: Record<string, unknown>): AresConfig {
+export function loadCliConfig(
+  values: Record<string, string | boolean | undefined>,
+  overrides?: Record<string, unknown>,
+): AresConfig {
   const file = typeof values['config'] === 'string' ? values['config'] : undefined;
   return loadConfig({ ...(file !== undefined ? { file } : {}), ...(overrides ? { overrides } : {}) });
 }

@@ -49,9 +49,19 @@ export const CONFIG_SCHEMA = {
       default: false,
       doc: 'take the client address from X-Forwarded-For (set when behind a reverse proxy)',
     },
-    mqtt_port: { type: 'integer', default: 8883, min: 0, max: 65535, doc: 'MQTT over TLS port (mutual TLS for devices)' },
+    mqtt_port: {
+      type: 'integer',
+      default: 8883,
+      min: 0,
+      max: 65535,
+      doc: 'MQTT over TLS port (mutual TLS for devices)',
+    },
     mqtt_url: { type: 'string', schemes: ['mqtts', 'mqtt'], doc: 'external broker URL; unset = embedded broker' },
-    redis_url: { type: 'string', schemes: ['redis', 'rediss'], doc: 'shared state in Redis; unset = in memory (one instance)' },
+    redis_url: {
+      type: 'string',
+      schemes: ['redis', 'rediss'],
+      doc: 'shared state in Redis; unset = in memory (one instance)',
+    },
     database: {
       type: 'string',
       doc: 'sqlite:<path> or postgres://…; default sqlite:<data_dir>/central.db',
@@ -91,7 +101,11 @@ export const CONFIG_SCHEMA = {
     },
   },
   hub: {
-    state_dir: { type: 'string', default: '/var/lib/ares-hub', doc: 'identity, credentials, buffer.db, component cache' },
+    state_dir: {
+      type: 'string',
+      default: '/var/lib/ares-hub',
+      doc: 'identity, credentials, buffer.db, component cache',
+    },
     host_root: { type: 'string', default: '/', doc: 'every host path (/proc, /sys, /etc) is read under this root' },
     hardware_variant: { type: 'string', default: 'Standard', doc: 'product SKU (not detectable)' },
     central_url: { type: 'string', schemes: ['http', 'https'], doc: 'central API URL (required once provisioned)' },

@@ -136,7 +136,9 @@ function walkFile(
     const node = schema[key];
     if (node === undefined) {
       const hint = suggest(key, Object.keys(schema));
-      problems.push(`${path}: unknown setting in ${file}${hint ? ` (did you mean ${prefix ? prefix + '.' : ''}${hint}?)` : ''}`);
+      problems.push(
+        `${path}: unknown setting in ${file}${hint ? ` (did you mean ${prefix ? prefix + '.' : ''}${hint}?)` : ''}`,
+      );
       continue;
     }
     if (isSetting(node)) {
@@ -179,7 +181,11 @@ function checkValue(leaf: LeafInfo, value: unknown, problems: string[]): void {
       return;
     case 'integer':
     case 'number':
-      if (typeof value !== 'number' || !Number.isFinite(value) || (spec.type === 'integer' && !Number.isInteger(value))) {
+      if (
+        typeof value !== 'number' ||
+        !Number.isFinite(value) ||
+        (spec.type === 'integer' && !Number.isInteger(value))
+      ) {
         problems.push(`${path}: expected ${spec.type === 'integer' ? 'an integer' : 'a number'}, got ${shown}`);
       } else if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
         problems.push(`${path}: ${value} is outside ${spec.min ?? '-∞'}…${spec.max ?? '∞'}`);
@@ -192,7 +198,9 @@ function checkValue(leaf: LeafInfo, value: unknown, problems: string[]): void {
       }
       if (spec.enum && !spec.enum.includes(value)) {
         const hint = suggest(value, spec.enum);
-        problems.push(`${path}: must be one of ${spec.enum.join(', ')}, got ${shown}${hint ? ` (did you mean ${hint}?)` : ''}`);
+        problems.push(
+          `${path}: must be one of ${spec.enum.join(', ')}, got ${shown}${hint ? ` (did you mean ${hint}?)` : ''}`,
+        );
       }
       if (spec.schemes) {
         let scheme: string | undefined;
@@ -202,7 +210,8 @@ function checkValue(leaf: LeafInfo, value: unknown, problems: string[]): void {
           problems.push(`${path}: not a URL: ${shown}`);
           return;
         }
-        if (!spec.schemes.includes(scheme)) problems.push(`${path}: scheme must be ${spec.schemes.join(' or ')}, got ${scheme}:`);
+        if (!spec.schemes.includes(scheme))
+          problems.push(`${path}: scheme must be ${spec.schemes.join(' or ')}, got ${scheme}:`);
       }
       return;
   }

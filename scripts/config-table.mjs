@@ -5,7 +5,11 @@ import { listSettings } from '../dist/core/config.js';
 
 const rows = listSettings().map(({ path, env, spec }) => {
   const def =
-    spec.default === undefined ? (path === 'central.database' ? '`sqlite:<data_dir>/central.db`' : 'unset') : '`' + String(spec.default) + '`';
+    spec.default === undefined
+      ? path === 'central.database'
+        ? '`sqlite:<data_dir>/central.db`'
+        : 'unset'
+      : '`' + String(spec.default) + '`';
   const range = spec.enum ? ` (${spec.enum.join(' / ')})` : spec.min !== undefined ? ` (${spec.min}–${spec.max})` : '';
   return `| \`${path}\` | \`${env}\` | ${def} | ${spec.doc}${range} |`;
 });

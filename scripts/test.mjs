@@ -29,7 +29,13 @@ const rl = createInterface({ input: child.stdout });
 rl.on('line', (line) => {
   process.stdout.write(line + '\n');
   const m = /^# \{ (total: \d+.*) \}$/.exec(line);
-  if (m) tally = Object.fromEntries(m[1].split(', ').map((kv) => kv.split(': ')).map(([k, v]) => [k, Number(v)]));
+  if (m)
+    tally = Object.fromEntries(
+      m[1]
+        .split(', ')
+        .map((kv) => kv.split(': '))
+        .map(([k, v]) => [k, Number(v)]),
+    );
 });
 const code = await new Promise((resolve) => child.on('close', resolve));
 const pass = tally?.pass ?? 0;

@@ -25,11 +25,7 @@ export function generateClaimCode(): string {
 
 /** Upper-case, dashes and spaces dropped, and the look-alikes a person may type (O→0, I/L→1). */
 export function normalizeClaimCode(code: string): string {
-  return code
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
+  return code.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
 }
 
 /** Claim codes central accepts: at least 8 symbols (40 bits) of Crockford base32 once normalized. */

@@ -33,7 +33,8 @@ export function loadOrCreateJwtKey(file: string): Uint8Array {
     renameSync(tmp, file);
   }
   const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-  if (key.length < 32) throw new AresError('ARES_ERR_CONFIG', `central.jwt_key_file: ${file} holds fewer than 32 bytes of key`);
+  if (key.length < 32)
+    throw new AresError('ARES_ERR_CONFIG', `central.jwt_key_file: ${file} holds fewer than 32 bytes of key`);
   try {
     chmodSync(file, 0o600);
   } catch {
@@ -82,9 +83,11 @@ export function createTokenService(rawKey: Uint8Array, ttlS: number): TokenServi
           requiredClaims: ['sub', 'exp', 'iat'],
         });
         const userId = Number(payload.sub);
-        if (!Number.isSafeInteger(userId) || userId <= 0) throw new AresError('ARES_ERR_UNAUTHORIZED', 'invalid token subject');
+        if (!Number.isSafeInteger(userId) || userId <= 0)
+          throw new AresError('ARES_ERR_UNAUTHORIZED', 'invalid token subject');
         const tokenVersion = payload['tv'];
-        if (typeof tokenVersion !== 'number' || !Number.isSafeInteger(tokenVersion)) throw new AresError('ARES_ERR_UNAUTHORIZED', 'invalid token version');
+        if (typeof tokenVersion !== 'number' || !Number.isSafeInteger(tokenVersion))
+          throw new AresError('ARES_ERR_UNAUTHORIZED', 'invalid token version');
         const claims = { userId, tokenVersion };
         if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
         verified.set(token, { claims, expMs: payload.exp! * 1000 });

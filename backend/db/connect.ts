@@ -31,7 +31,10 @@ export interface OpenOptions {
 export async function openDatabase(url: string, opts: OpenOptions = {}): Promise<CentralDb> {
   if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, opts.schema);
-  throw new AresError('ARES_ERR_CONFIG', `central.database: expected sqlite:<path> or postgres://…, got ${url.split(':')[0]}:…`);
+  throw new AresError(
+    'ARES_ERR_CONFIG',
+    `central.database: expected sqlite:<path> or postgres://…, got ${url.split(':')[0]}:…`,
+  );
 }
 
 function openSqlite(path: string): CentralDb {
@@ -41,7 +44,9 @@ function openSqlite(path: string): CentralDb {
   try {
     raw = new BetterSqlite3(path);
   } catch (err) {
-    throw new AresError('ARES_ERR_DATABASE', `cannot open SQLite database ${path}: ${(err as Error).message}`, { cause: err });
+    throw new AresError('ARES_ERR_DATABASE', `cannot open SQLite database ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');

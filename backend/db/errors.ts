@@ -9,7 +9,17 @@ export function isDbUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return false;
   return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'SQLITE_BUSY', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_CANTOPEN'].includes(code) ||
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'ENOTFOUND',
+      'EPIPE',
+      'SQLITE_BUSY',
+      'SQLITE_IOERR',
+      'SQLITE_FULL',
+      'SQLITE_CANTOPEN',
+    ].includes(code) ||
     code.startsWith('08') || // PostgreSQL connection exceptions
     code === '57P01' || // admin shutdown
     code === '53300' // too many connections

@@ -18,12 +18,20 @@ class InCodeProvider implements MigrationProvider {
 export async function migrateToLatest(db: CentralDb): Promise<string[]> {
   // Without an explicit schema, kysely's PostgreSQL introspection finds migration tables in *any*
   // schema and may skip creating ours.
-  const migrator = new Migrator({ db: db.kysely, provider: new InCodeProvider(db), ...(db.schema ? { migrationTableSchema: db.schema } : {}) });
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: new InCodeProvider(db),
+    ...(db.schema ? { migrationTableSchema: db.schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
-    throw new AresError('ARES_ERR_DATABASE', `database migration failed: ${(error as Error).message ?? String(error)}`, {
-      cause: error,
-    });
+    throw new AresError(
+      'ARES_ERR_DATABASE',
+      `database migration failed: ${(error as Error).message ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

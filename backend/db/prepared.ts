@@ -11,14 +11,18 @@ import type { Database } from './types.js';
  * else as a parameter; the first compile checks that, so a query that breaks the rule fails at once
  * rather than running with shifted parameters.
  */
-export function preparedQuery<A extends readonly unknown[], R>(build: (db: Kysely<Database>, ...args: A) => Compilable<R>) {
+export function preparedQuery<A extends readonly unknown[], R>(
+  build: (db: Kysely<Database>, ...args: A) => Compilable<R>,
+) {
   const compiled = new WeakMap<Kysely<Database>, string>();
   return async (db: Kysely<Database>, ...args: A): Promise<R[]> => {
     let sqlText = compiled.get(db);
     if (sqlText === undefined) {
       const query = build(db, ...args).compile();
       if (!isDeepStrictEqual([...query.parameters], [...args])) {
-        throw new Error(`preparedQuery: parameters ${JSON.stringify(query.parameters)} are not the arguments ${JSON.stringify(args)} in order`);
+        throw new Error(
+          `preparedQuery: parameters ${JSON.stringify(query.parameters)} are not the arguments ${JSON.stringify(args)} in order`,
+        );
       }
       sqlText = query.sql;
       compiled.set(db, sqlText);

@@ -13,24 +13,29 @@ export function registerJsonParser(app: FastifyInstance, ctx: CentralContext): v
   const limit = ctx.config.central.body_limit_kb * 1024;
   const parseJson = app.getDefaultJsonParser('error', 'error');
 
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limit }, async (request: FastifyRequest, raw: Buffer) => {
-    const auth = request.routeOptions.config.auth;
-    if (auth === 'device' || (auth === 'user_or_device' && request.headers['x-ares-signature'] !== undefined)) {
-      request.device = await verifyDeviceRequest(ctx, request, raw, 'hmac');
-    } else if (auth === 'device_key') {
-      request.device = await verifyDeviceRequest(ctx, request, raw, 'es256');
-    }
-    const text = decode(request, raw, limit * 8).toString('utf8');
-    return new Promise((resolve, reject) => {
-      parseJson(request, text, (err, value) => (err ? reject(err) : resolve(value)));
-    });
-  });
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer', bodyLimit: limit },
+    async (request: FastifyRequest, raw: Buffer) => {
+      const auth = request.routeOptions.config.auth;
+      if (auth === 'device' || (auth === 'user_or_device' && request.headers['x-ares-signature'] !== undefined)) {
+        request.device = await verifyDeviceRequest(ctx, request, raw, 'hmac');
+      } else if (auth === 'device_key') {
+        request.device = await verifyDeviceRequest(ctx, request, raw, 'es256');
+      }
+      const text = decode(request, raw, limit * 8).toString('utf8');
+      return new Promise((resolve, reject) => {
+        parseJson(request, text, (err, value) => (err ? reject(err) : resolve(value)));
+      });
+    },
+  );
 }
 
 function decode(request: FastifyRequest, raw: Buffer, maxInflated: number): Buffer {
   const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding === 'identity') return raw;
-  if (encoding !== 'gzip') throw new AresError('ARES_ERR_BAD_REQUEST', `unsupported content-encoding ${encoding.slice(0, 32)}`);
+  if (encoding !== 'gzip')
+    throw new AresError('ARES_ERR_BAD_REQUEST', `unsupported content-encoding ${encoding.slice(0, 32)}`);
   try {
     return gunzipSync(raw, { maxOutputLength: maxInflated });
   } catch (err) {

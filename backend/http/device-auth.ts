@@ -36,7 +36,8 @@ export async function verifyDeviceRequest(
     throw err;
   }
   const wanted = mode === 'hmac' ? 'v1' : 'es256';
-  if (parsed.signature.scheme !== wanted) return refuse('wrong_scheme', `device signature: this route needs ${wanted}=`);
+  if (parsed.signature.scheme !== wanted)
+    return refuse('wrong_scheme', `device signature: this route needs ${wanted}=`);
 
   const device = await ctx.db.kysely
     .selectFrom('devices')

@@ -65,7 +65,9 @@ export function errorHandler(err: FastifyError | AresError, request: FastifyRequ
     const [status, code] = HTTP[err.code];
     if (status >= 500) request.log.error({ err }, 'request failed');
     if (err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
-    void reply.status(status).send(errorBody(code, status >= 500 && status !== 503 ? 'internal error' : err.message, err.details));
+    void reply
+      .status(status)
+      .send(errorBody(code, status >= 500 && status !== 503 ? 'internal error' : err.message, err.details));
     return;
   }
   const mapped = fromFastify(err);

@@ -24,16 +24,40 @@ export function registerAuthHooks(app: FastifyInstance, ctx: CentralContext): vo
   const signedHook = (auth: RouteAuth) => async (request: FastifyRequest) => {
     if (request.deviceChecked || request.user) return;
     // No body reached the parser (GET/DELETE, or an empty POST): sign over zero bytes.
-    request.device = await verifyDeviceRequest(ctx, request, new Uint8Array(0), auth === 'device_key' ? 'es256' : 'hmac');
+    request.device = await verifyDeviceRequest(
+      ctx,
+      request,
+      new Uint8Array(0),
+      auth === 'device_key' ? 'es256' : 'hmac',
+    );
   };
 
   app.addHook('onRoute', (route) => {
     const auth = (route.config as { auth?: RouteAuth } | undefined)?.auth ?? 'none';
+    if (route.schema && !route.schema.hide) {
+      // Who may call is part of the contract: say it in the OpenAPI document, from the one place it is decided.
+      const description = (route.schema as { description?: string }).description;
+      route.schema = {
+        ...route.schema,
+        description: `Auth: \`${auth}\` (${WHO_MAY_CALL[auth]}).${description ? ` ${description}` : ''}`,
+      } as typeof route.schema;
+    }
     if (auth === 'none') return;
     if (auth !== 'device' && auth !== 'device_key') route.onRequest = appendHook(route.onRequest, bearerHook(auth));
-    if (auth === 'device' || auth === 'device_key' || auth === 'user_or_device') route.preHandler = appendHook(route.preHandler, signedHook(auth));
+    if (auth === 'device' || auth === 'device_key' || auth === 'user_or_device')
+      route.preHandler = appendHook(route.preHandler, signedHook(auth));
   });
 }
+
+const WHO_MAY_CALL: Record<RouteAuth, string> = {
+  none: 'anyone',
+  user: 'a logged-in user; device routes also check the per-device role',
+  admin: 'prime_admin or general_admin',
+  prime_admin: 'prime_admin',
+  device: 'the device, HMAC-signed',
+  device_key: 'the device, signed with its enrolled key',
+  user_or_device: 'a logged-in user or the device itself',
+};
 
 function appendHook<H>(existing: H | H[] | undefined, hook: H): H[] {
   return existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook];
@@ -85,7 +109,9 @@ export async function authorizeDevice(
   const user = currentUser(request);
   const row = await ctx.db.kysely
     .selectFrom('devices')
-    .leftJoin('user_devices', (j) => j.onRef('user_devices.device_id', '=', 'devices.id').on('user_devices.user_id', '=', user.id))
+    .leftJoin('user_devices', (j) =>
+      j.onRef('user_devices.device_id', '=', 'devices.id').on('user_devices.user_id', '=', user.id),
+    )
     .select(['devices.id', 'user_devices.role'])
     .where('devices.id', '=', deviceId)
     .executeTakeFirst();

@@ -20,9 +20,12 @@ export const text = (maxLength: number, minLength = 1) =>
 export const email = { type: 'string', format: 'email', minLength: 3, maxLength: 254 } as const;
 export const password = { type: 'string', minLength: 8, maxLength: 256 } as const;
 export const id = { type: 'integer', minimum: 1, maximum: INT32_MAX } as const;
+/** Raspberry Pi CPU serials are hex; other boards use alphanumerics. */
+export const cpuSerial = { type: 'string', minLength: 4, maxLength: 64, pattern: '^[0-9A-Za-z]+$' } as const;
 export const uuid = { type: 'string', format: 'uuid', maxLength: 36 } as const;
 /** component_type / hardware names: identifiers, not free text. */
-export const ident = (maxLength = 64) => ({ type: 'string', minLength: 1, maxLength, pattern: '^[A-Za-z0-9][A-Za-z0-9_.+-]*$' }) as const;
+export const ident = (maxLength = 64) =>
+  ({ type: 'string', minLength: 1, maxLength, pattern: '^[A-Za-z0-9][A-Za-z0-9_.+-]*$' }) as const;
 
 export function params<K extends string>(...names: K[]) {
   return {

@@ -20,7 +20,12 @@ export interface Mailer {
  * `<data_dir>/outbox/` (and a log line naming it), so a small install without a mail server still
  * gets its reset codes: never silently dropped.
  */
-export function createMailer(opts: { smtpUrl: string | undefined; from: string; outboxDir: string; log: Logger }): Mailer {
+export function createMailer(opts: {
+  smtpUrl: string | undefined;
+  from: string;
+  outboxDir: string;
+  log: Logger;
+}): Mailer {
   if (opts.smtpUrl) {
     const transport = nodemailer.createTransport(opts.smtpUrl);
     return {
@@ -28,7 +33,10 @@ export function createMailer(opts: { smtpUrl: string | undefined; from: string; 
         try {
           await transport.sendMail({ from: opts.from, ...msg });
         } catch (err) {
-          throw new AresError('ARES_ERR_MAIL', `SMTP delivery failed: ${(err as Error).message}`, { transient: true, cause: err });
+          throw new AresError('ARES_ERR_MAIL', `SMTP delivery failed: ${(err as Error).message}`, {
+            transient: true,
+            cause: err,
+          });
         }
         opts.log.info({ to: msg.to, subject: msg.subject }, 'mail sent');
       },

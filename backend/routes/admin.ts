@@ -4,61 +4,76 @@ import { errors, id, iso } from '../http/schemas.js';
 
 const page = {
   type: 'object',
-  properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, before_id: id, type: { type: 'string', maxLength: 64 } },
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    before_id: id,
+    type: { type: 'string', maxLength: 64 },
+  },
 } as const;
+type Page = { limit: number; before_id?: number; type?: string };
 
-const parse = (s: string | null): unknown => (s ? JSON.parse(s) : null);
+const listOf = (item: object) => ({
+  type: 'object',
+  properties: { items: { type: 'array', items: item }, next_before_id: { type: ['integer', 'null'] } },
+});
+const alertItem = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    ts: { type: 'string' },
+    type: { type: 'string' },
+    device_id: { type: ['integer', 'null'] },
+    device_uuid: { type: ['string', 'null'] },
+    cpu_serial: { type: ['string', 'null'] },
+    details: {},
+  },
+};
+const auditItem = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    ts: { type: 'string' },
+    actor_user_id: { type: ['integer', 'null'] },
+    action: { type: 'string' },
+    target: { type: ['string', 'null'] },
+    details: {},
+    ip: { type: ['string', 'null'] },
+  },
+};
 
 /** Admin views: clone/swap and security alerts, and the audit log; newest first, paged by id. */
 export function adminRoutes(app: FastifyInstance, ctx: CentralContext): void {
-  const db = ctx.db.kysely;
-  const listOf = (item: object) => ({ type: 'object', properties: { items: { type: 'array', items: item }, next_before_id: { type: ['integer', 'null'] } } });
-
-  app.get<{ Querystring: { limit: number; before_id?: number; type?: string } }>(
-    '/api/admin/alerts',
-    {
-      config: { auth: 'admin' },
-      schema: {
-        tags: ['admin'],
-        security: [{ bearer: [] }],
-        querystring: page,
-        response: {
-          200: listOf({ type: 'object', properties: { id: { type: 'integer' }, ts: { type: 'string' }, type: { type: 'string' }, device_id: { type: ['integer', 'null'] }, device_uuid: { type: ['string', 'null'] }, cpu_serial: { type: ['string', 'null'] }, details: {} } }),
-          ...errors(400, 401, 403),
+  const views = [
+    { url: '/api/admin/alerts', table: 'admin_alerts', typeColumn: 'type', item: alertItem },
+    { url: '/api/admin/audit', table: 'audit_log', typeColumn: 'action', item: auditItem },
+  ] as const;
+  for (const view of views) {
+    app.get<{ Querystring: Page }>(
+      view.url,
+      {
+        config: { auth: 'admin' },
+        schema: {
+          tags: ['admin'],
+          security: [{ bearer: [] }],
+          querystring: page,
+          response: { 200: listOf(view.item), ...errors(400, 401, 403) },
         },
       },
-    },
-    async (request) => {
-      const { limit, before_id, type } = request.query;
-      let q = db.selectFrom('admin_alerts').selectAll().orderBy('id', 'desc').limit(limit);
-      if (before_id) q = q.where('id', '<', before_id);
-      if (type) q = q.where('type', '=', type);
-      const rows = await q.execute();
-      return { items: rows.map((r) => ({ ...r, ts: iso(r.ts), details: parse(r.details) })), next_before_id: rows.length === limit ? rows.at(-1)!.id : null };
-    },
-  );
-
-  app.get<{ Querystring: { limit: number; before_id?: number; type?: string } }>(
-    '/api/admin/audit',
-    {
-      config: { auth: 'admin' },
-      schema: {
-        tags: ['admin'],
-        security: [{ bearer: [] }],
-        querystring: page,
-        response: {
-          200: listOf({ type: 'object', properties: { id: { type: 'integer' }, ts: { type: 'string' }, actor_user_id: { type: ['integer', 'null'] }, action: { type: 'string' }, target: { type: ['string', 'null'] }, details: {}, ip: { type: ['string', 'null'] } } }),
-          ...errors(400, 401, 403),
-        },
+      async (request) => {
+        const { limit, before_id, type } = request.query;
+        let q = ctx.db.kysely.selectFrom(view.table).selectAll().orderBy('id', 'desc').limit(limit);
+        if (before_id) q = q.where('id', '<', before_id);
+        if (type) q = q.where(view.typeColumn, '=', type);
+        const rows = await q.execute();
+        return {
+          items: rows.map((r) => ({
+            ...r,
+            ts: iso(r.ts),
+            details: r.details ? (JSON.parse(r.details) as unknown) : null,
+          })),
+          next_before_id: rows.length === limit ? rows.at(-1)!.id : null,
+        };
       },
-    },
-    async (request) => {
-      const { limit, before_id, type } = request.query;
-      let q = db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(limit);
-      if (before_id) q = q.where('id', '<', before_id);
-      if (type) q = q.where('action', '=', type);
-      const rows = await q.execute();
-      return { items: rows.map((r) => ({ ...r, ts: iso(r.ts), details: parse(r.details) })), next_before_id: rows.length === limit ? rows.at(-1)!.id : null };
-    },
-  );
+    );
+  }
 }

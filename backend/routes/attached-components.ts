@@ -20,7 +20,15 @@ const componentOut = {
   },
 } as const;
 
-type Row = { id: number; component_type: string; name: string | null; pin_number: number | null; pin_mode: string | null; default_state: string | null; config: string | null };
+type Row = {
+  id: number;
+  component_type: string;
+  name: string | null;
+  pin_number: number | null;
+  pin_mode: string | null;
+  default_state: string | null;
+  config: string | null;
+};
 const out = (r: Row) => ({ ...r, config: r.config ? (JSON.parse(r.config) as unknown) : null });
 
 /** Components attached to a hub: the list the hub loads its drivers from (seed §5.6). */
@@ -43,7 +51,14 @@ export function attachedComponentRoutes(app: FastifyInstance, ctx: CentralContex
     async (request) => {
       const { device_id } = request.params;
       await authorizeDevice(ctx, request, device_id, ['owner', 'viewer'], true);
-      return (await db.selectFrom('attached_components').select(cols).where('device_id', '=', device_id).orderBy('id').execute()).map(out);
+      return (
+        await db
+          .selectFrom('attached_components')
+          .select(cols)
+          .where('device_id', '=', device_id)
+          .orderBy('id')
+          .execute()
+      ).map(out);
     },
   );
 
@@ -77,18 +92,39 @@ export function attachedComponentRoutes(app: FastifyInstance, ctx: CentralContex
       await authorizeDevice(ctx, request, device_id, ['owner']);
       const body = request.body;
       const config = body.config ? JSON.stringify(body.config) : null;
-      if (config && Buffer.byteLength(config) > CONFIG_MAX_BYTES) throw badRequest(`config: larger than ${CONFIG_MAX_BYTES} bytes`);
+      if (config && Buffer.byteLength(config) > CONFIG_MAX_BYTES)
+        throw badRequest(`config: larger than ${CONFIG_MAX_BYTES} bytes`);
       const now = ctx.clock.now();
       const row = await db.transaction().execute(async (trx) => {
-        const device = await trx.selectFrom('devices').select(['id', 'hardware_version', 'hardware_variant']).where('id', '=', device_id).executeTakeFirstOrThrow();
+        const device = await trx
+          .selectFrom('devices')
+          .select(['id', 'hardware_version', 'hardware_variant'])
+          .where('id', '=', device_id)
+          .executeTakeFirstOrThrow();
         const { pin_mode, default_state } = await checkAttachment(trx, device, body);
         return trx
           .insertInto('attached_components')
-          .values({ device_id, component_type: body.component_type, name: body.name ?? null, pin_number: body.pin_number ?? null, pin_mode, default_state, config, created_at: now })
+          .values({
+            device_id,
+            component_type: body.component_type,
+            name: body.name ?? null,
+            pin_number: body.pin_number ?? null,
+            pin_mode,
+            default_state,
+            config,
+            created_at: now,
+          })
           .returning(cols)
           .executeTakeFirstOrThrow();
       });
-      await audit(db, { ts: now, actor: currentUser(request).id, action: 'component.attach', target: `device:${device_id}`, details: { component_id: row.id, component_type: row.component_type }, ip: request.ip });
+      await audit(db, {
+        ts: now,
+        actor: currentUser(request).id,
+        action: 'component.attach',
+        target: `device:${device_id}`,
+        details: { component_id: row.id, component_type: row.component_type },
+        ip: request.ip,
+      });
       return reply.status(201).send(out(row));
     },
   );
@@ -97,14 +133,30 @@ export function attachedComponentRoutes(app: FastifyInstance, ctx: CentralContex
     '/api/components/devices/:device_id/components/:component_id',
     {
       config: { auth: 'user' },
-      schema: { tags: ['components'], security: [{ bearer: [] }], params: params('device_id', 'component_id'), response: { 204: { type: 'null' }, ...errors(401, 403, 404) } },
+      schema: {
+        tags: ['components'],
+        security: [{ bearer: [] }],
+        params: params('device_id', 'component_id'),
+        response: { 204: { type: 'null' }, ...errors(401, 403, 404) },
+      },
     },
     async (request, reply) => {
       const { device_id, component_id } = request.params;
       await authorizeDevice(ctx, request, device_id, ['owner']);
-      const res = await db.deleteFrom('attached_components').where('id', '=', component_id).where('device_id', '=', device_id).executeTakeFirst();
+      const res = await db
+        .deleteFrom('attached_components')
+        .where('id', '=', component_id)
+        .where('device_id', '=', device_id)
+        .executeTakeFirst();
       if (Number(res.numDeletedRows) === 0) throw notFound('component');
-      await audit(db, { ts: ctx.clock.now(), actor: currentUser(request).id, action: 'component.detach', target: `device:${device_id}`, details: { component_id }, ip: request.ip });
+      await audit(db, {
+        ts: ctx.clock.now(),
+        actor: currentUser(request).id,
+        action: 'component.detach',
+        target: `device:${device_id}`,
+        details: { component_id },
+        ip: request.ip,
+      });
       return reply.status(204).send();
     },
   );

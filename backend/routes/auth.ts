@@ -32,7 +32,10 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
           properties: { username: text(64), email, password },
         },
         response: {
-          201: { type: 'object', properties: { id: { type: 'integer' }, username: { type: 'string' }, email: { type: 'string' } } },
+          201: {
+            type: 'object',
+            properties: { id: { type: 'integer' }, username: { type: 'string' }, email: { type: 'string' } },
+          },
           ...errors(400, 409),
         },
       },
@@ -43,10 +46,24 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
       try {
         const row = await ctx.db.kysely
           .insertInto('users')
-          .values({ username: request.body.username, email: addr, password_hash: passwordHash, created_at: ctx.clock.now(), last_login_at: null, is_active: 1, token_version: 0 })
+          .values({
+            username: request.body.username,
+            email: addr,
+            password_hash: passwordHash,
+            created_at: ctx.clock.now(),
+            last_login_at: null,
+            is_active: 1,
+            token_version: 0,
+          })
           .returning(['id', 'username', 'email'])
           .executeTakeFirstOrThrow();
-        await audit(ctx.db.kysely, { ts: ctx.clock.now(), actor: row.id, action: 'user.register', target: `user:${row.id}`, ip: request.ip });
+        await audit(ctx.db.kysely, {
+          ts: ctx.clock.now(),
+          actor: row.id,
+          action: 'user.register',
+          target: `user:${row.id}`,
+          ip: request.ip,
+        });
         return reply.status(201).send(row);
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict('an account with this email already exists');
@@ -88,7 +105,9 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
         .select(['id', 'password_hash', 'is_active', 'token_version'])
         .where('email', '=', addr)
         .executeTakeFirst();
-      const ok = user ? await verifySecret(user.password_hash, request.body.password) : await verifyAgainstDummy(request.body.password);
+      const ok = user
+        ? await verifySecret(user.password_hash, request.body.password)
+        : await verifyAgainstDummy(request.body.password);
       if (!user || !ok || user.is_active !== 1) {
         await ctx.counters.increment(`login:acct:${addr}`, cfg.login_lockout_s);
         await ctx.counters.increment(`login:ip:${request.ip}`, cfg.login_lockout_s);
@@ -97,7 +116,11 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
         throw unauthorized('wrong email or password');
       }
       await ctx.counters.reset(`login:acct:${addr}`);
-      await ctx.db.kysely.updateTable('users').set({ last_login_at: ctx.clock.now() }).where('id', '=', user.id).execute();
+      await ctx.db.kysely
+        .updateTable('users')
+        .set({ last_login_at: ctx.clock.now() })
+        .where('id', '=', user.id)
+        .execute();
       const { token, expiresIn } = await ctx.tokens.issue(user.id, user.token_version, ctx.clock.now());
       return { access_token: token, token_type: 'bearer', expires_in: expiresIn };
     },
@@ -167,9 +190,19 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
       const now = ctx.clock.now();
       const passwordHash = await hashSecret(request.body.new_password);
       await ctx.db.kysely.transaction().execute(async (trx) => {
-        await trx.updateTable('users').set((eb) => ({ password_hash: passwordHash, token_version: eb('token_version', '+', 1) })).where('id', '=', row.user_id).execute();
+        await trx
+          .updateTable('users')
+          .set((eb) => ({ password_hash: passwordHash, token_version: eb('token_version', '+', 1) }))
+          .where('id', '=', row.user_id)
+          .execute();
         await trx.deleteFrom('password_resets').where('user_id', '=', row.user_id).execute();
-        await audit(trx, { ts: now, actor: row.user_id, action: 'user.password_reset', target: `user:${row.user_id}`, ip: request.ip });
+        await audit(trx, {
+          ts: now,
+          actor: row.user_id,
+          action: 'user.password_reset',
+          target: `user:${row.user_id}`,
+          ip: request.ip,
+        });
       });
       ctx.users.invalidate(row.user_id);
       await ctx.counters.reset(`login:acct:${addr}`);
@@ -189,14 +222,28 @@ async function checkLoginThrottle(ctx: CentralContext, request: FastifyRequest, 
 }
 
 async function sendResetCode(ctx: CentralContext, addr: string): Promise<void> {
-  const user = await ctx.db.kysely.selectFrom('users').select(['id']).where('email', '=', addr).where('is_active', '=', 1).executeTakeFirst();
+  const user = await ctx.db.kysely
+    .selectFrom('users')
+    .select(['id'])
+    .where('email', '=', addr)
+    .where('is_active', '=', 1)
+    .executeTakeFirst();
   if (!user) return;
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-  const row = { user_id: user.id, code_hash: await hashSecret(code), expires_at: ctx.clock.now() + RESET_CODE_TTL_MS, attempts_left: RESET_CODE_TRIES };
+  const row = {
+    user_id: user.id,
+    code_hash: await hashSecret(code),
+    expires_at: ctx.clock.now() + RESET_CODE_TTL_MS,
+    attempts_left: RESET_CODE_TRIES,
+  };
   await ctx.db.kysely
     .insertInto('password_resets')
     .values(row)
-    .onConflict((oc) => oc.column('user_id').doUpdateSet({ code_hash: row.code_hash, expires_at: row.expires_at, attempts_left: row.attempts_left }))
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet({ code_hash: row.code_hash, expires_at: row.expires_at, attempts_left: row.attempts_left }),
+    )
     .execute();
   await ctx.mailer.send({
     to: addr,

@@ -50,7 +50,11 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
     '/api/devices',
     {
       config: { auth: 'user' },
-      schema: { tags: ['devices'], security: bearer, response: { 200: { type: 'array', items: deviceItem }, ...errors(401) } },
+      schema: {
+        tags: ['devices'],
+        security: bearer,
+        response: { 200: { type: 'array', items: deviceItem }, ...errors(401) },
+      },
     },
     async (request) => {
       const rows = await devicesOfUser(ctx.db.kysely, currentUser(request).id);
@@ -66,8 +70,16 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
         tags: ['devices'],
         security: bearer,
         params: params('device_id'),
-        body: { type: 'object', additionalProperties: false, required: ['nickname'], properties: { nickname: text(64) } },
-        response: { 200: { type: 'object', properties: { device_id: { type: 'integer' }, nickname: { type: 'string' } } }, ...errors(400, 401, 403, 404) },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['nickname'],
+          properties: { nickname: text(64) },
+        },
+        response: {
+          200: { type: 'object', properties: { device_id: { type: 'integer' }, nickname: { type: 'string' } } },
+          ...errors(400, 401, 403, 404),
+        },
       },
     },
     async (request) => {
@@ -89,7 +101,8 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
       config: { auth: 'user' },
       schema: {
         tags: ['devices'],
-        description: 'Unlink: revokes the certificate and secret, removes every member, queues system/reset for the hub.',
+        description:
+          'Unlink: revokes the certificate and secret, removes every member, queues system/reset for the hub.',
         security: bearer,
         params: params('device_id'),
         response: { 204: { type: 'null' }, ...errors(401, 403, 404) },
@@ -101,7 +114,13 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
       const now = ctx.clock.now();
       await ctx.db.kysely.transaction().execute(async (trx) => {
         await deprovisionDevice(trx, device_id, now, 'unlinked by owner');
-        await audit(trx, { ts: now, actor: currentUser(request).id, action: 'device.unlink', target: `device:${device_id}`, ip: request.ip });
+        await audit(trx, {
+          ts: now,
+          actor: currentUser(request).id,
+          action: 'device.unlink',
+          target: `device:${device_id}`,
+          ip: request.ip,
+        });
       });
       return reply.status(204).send();
     },
@@ -123,7 +142,10 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
           properties: { email, role: { type: 'string', enum: ['viewer', 'owner'] } },
         },
         response: {
-          201: { type: 'object', properties: { user_id: { type: 'integer' }, email: { type: 'string' }, role: { type: 'string' } } },
+          201: {
+            type: 'object',
+            properties: { user_id: { type: 'integer' }, email: { type: 'string' }, role: { type: 'string' } },
+          },
           ...errors(400, 401, 403, 404, 409),
         },
       },
@@ -137,13 +159,26 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
       try {
         await ctx.db.kysely
           .insertInto('user_devices')
-          .values({ user_id: member.id, device_id, role: request.body.role, nickname: null, created_at: ctx.clock.now() })
+          .values({
+            user_id: member.id,
+            device_id,
+            role: request.body.role,
+            nickname: null,
+            created_at: ctx.clock.now(),
+          })
           .execute();
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict('that account is already a member of this device');
         throw err;
       }
-      await audit(ctx.db.kysely, { ts: ctx.clock.now(), actor: currentUser(request).id, action: 'device.member_add', target: `device:${device_id}`, details: { user_id: member.id, role: request.body.role }, ip: request.ip });
+      await audit(ctx.db.kysely, {
+        ts: ctx.clock.now(),
+        actor: currentUser(request).id,
+        action: 'device.member_add',
+        target: `device:${device_id}`,
+        details: { user_id: member.id, role: request.body.role },
+        ip: request.ip,
+      });
       return reply.status(201).send({ user_id: member.id, email: addr, role: request.body.role });
     },
   );
@@ -154,7 +189,8 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
       config: { auth: 'user' },
       schema: {
         tags: ['devices'],
-        description: 'An owner removes a member; any member may remove themselves. The last owner cannot be removed (unlink instead).',
+        description:
+          'An owner removes a member; any member may remove themselves. The last owner cannot be removed (unlink instead).',
         security: bearer,
         params: params('device_id', 'user_id'),
         response: { 204: { type: 'null' }, ...errors(401, 403, 404, 409) },
@@ -166,14 +202,31 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
       const { role } = await authorizeDevice(ctx, request, device_id, ['owner', 'viewer']);
       if (role !== 'owner' && user_id !== me.id) throw forbidden('only an owner may remove other members');
       await ctx.db.kysely.transaction().execute(async (trx) => {
-        const members = await trx.selectFrom('user_devices').select(['user_id', 'role']).where('device_id', '=', device_id).execute();
+        const members = await trx
+          .selectFrom('user_devices')
+          .select(['user_id', 'role'])
+          .where('device_id', '=', device_id)
+          .execute();
         const target = members.find((m) => m.user_id === user_id);
         if (!target) throw notFound('member');
         if (target.role === 'owner' && members.filter((m) => m.role === 'owner').length === 1) {
-          throw conflict('the last owner cannot be removed; unlink the device instead (DELETE /api/devices/{device_id})');
+          throw conflict(
+            'the last owner cannot be removed; unlink the device instead (DELETE /api/devices/{device_id})',
+          );
         }
-        await trx.deleteFrom('user_devices').where('device_id', '=', device_id).where('user_id', '=', user_id).execute();
-        await audit(trx, { ts: ctx.clock.now(), actor: me.id, action: 'device.member_remove', target: `device:${device_id}`, details: { user_id }, ip: request.ip });
+        await trx
+          .deleteFrom('user_devices')
+          .where('device_id', '=', device_id)
+          .where('user_id', '=', user_id)
+          .execute();
+        await audit(trx, {
+          ts: ctx.clock.now(),
+          actor: me.id,
+          action: 'device.member_remove',
+          target: `device:${device_id}`,
+          details: { user_id },
+          ip: request.ip,
+        });
       });
       return reply.status(204).send();
     },

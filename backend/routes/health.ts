@@ -43,13 +43,18 @@ export function healthRoutes(app: FastifyInstance, ctx: CentralContext): void {
     async () => ({ service: 'ares-central', version }),
   );
 
-  app.get('/metrics', { config: { auth: 'none' }, schema: { tags: ['health'], summary: 'Prometheus metrics' } }, async (request, reply) => {
-    const token = ctx.config.central.metrics_token;
-    if (token !== undefined) {
-      const given = Buffer.from(/^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '');
-      const want = Buffer.from(token);
-      if (given.length !== want.length || !timingSafeEqual(given, want)) throw unauthorized('metrics need the bearer metrics_token');
-    }
-    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
-  });
+  app.get(
+    '/metrics',
+    { config: { auth: 'none' }, schema: { tags: ['health'], summary: 'Prometheus metrics' } },
+    async (request, reply) => {
+      const token = ctx.config.central.metrics_token;
+      if (token !== undefined) {
+        const given = Buffer.from(/^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '');
+        const want = Buffer.from(token);
+        if (given.length !== want.length || !timingSafeEqual(given, want))
+          throw unauthorized('metrics need the bearer metrics_token');
+      }
+      return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+    },
+  );
 }

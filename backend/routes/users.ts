@@ -15,7 +15,8 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
       config: { auth: 'user' },
       schema: {
         tags: ['users'],
-        description: 'Deletes the account; hubs it owns alone are de-provisioned (certificate revoked, secret deleted, reset queued).',
+        description:
+          'Deletes the account; hubs it owns alone are de-provisioned (certificate revoked, secret deleted, reset queued).',
         security: [{ bearer: [] }],
         response: { 204: { type: 'null' }, ...errors(401, 409) },
       },
@@ -30,7 +31,14 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
       await ctx.db.kysely.transaction().execute(async (trx) => {
         for (const deviceId of devices) await deprovisionDevice(trx, deviceId, now, 'owner account deleted');
         await trx.deleteFrom('users').where('id', '=', user.id).execute();
-        await audit(trx, { ts: now, actor: null, action: 'user.delete', target: `user:${user.id}`, details: { deprovisioned: devices }, ip: request.ip });
+        await audit(trx, {
+          ts: now,
+          actor: null,
+          action: 'user.delete',
+          target: `user:${user.id}`,
+          details: { deprovisioned: devices },
+          ip: request.ip,
+        });
       });
       ctx.users.invalidate(user.id);
       return reply.status(204).send();
@@ -49,10 +57,20 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
           type: 'object',
           additionalProperties: false,
           required: ['roles'],
-          properties: { roles: { type: 'array', maxItems: 3, uniqueItems: true, items: { type: 'string', enum: [...GLOBAL_ROLES] } } },
+          properties: {
+            roles: {
+              type: 'array',
+              maxItems: 3,
+              uniqueItems: true,
+              items: { type: 'string', enum: [...GLOBAL_ROLES] },
+            },
+          },
         },
         response: {
-          200: { type: 'object', properties: { id: { type: 'integer' }, roles: { type: 'array', items: { type: 'string' } } } },
+          200: {
+            type: 'object',
+            properties: { id: { type: 'integer' }, roles: { type: 'array', items: { type: 'string' } } },
+          },
           ...errors(400, 401, 403, 404, 409),
         },
       },
@@ -67,7 +85,14 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
       }
       await setGlobalRoles(ctx.db, user_id, request.body.roles);
       ctx.users.invalidate(user_id);
-      await audit(ctx.db.kysely, { ts: ctx.clock.now(), actor: actor.id, action: 'user.roles', target: `user:${user_id}`, details: { roles: request.body.roles }, ip: request.ip });
+      await audit(ctx.db.kysely, {
+        ts: ctx.clock.now(),
+        actor: actor.id,
+        action: 'user.roles',
+        target: `user:${user_id}`,
+        details: { roles: request.body.roles },
+        ip: request.ip,
+      });
       return { id: user_id, roles: request.body.roles };
     },
   );

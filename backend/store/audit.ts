@@ -4,7 +4,14 @@ import type { Database } from '../db/types.js';
 /** Security-relevant actions, for `GET /api/admin/audit`. Never carries secrets. */
 export async function audit(
   db: Kysely<Database>,
-  entry: { ts: number; actor: number | null; action: string; target?: string; details?: Record<string, unknown>; ip?: string },
+  entry: {
+    ts: number;
+    actor: number | null;
+    action: string;
+    target?: string;
+    details?: Record<string, unknown>;
+    ip?: string;
+  },
 ): Promise<void> {
   await db
     .insertInto('audit_log')
@@ -22,7 +29,14 @@ export async function audit(
 /** Clone / swap / security alerts for admins; identical alerts within an hour are recorded once. */
 export async function raiseAdminAlert(
   db: Kysely<Database>,
-  alert: { ts: number; type: string; deviceId?: number; deviceUuid?: string; cpuSerial?: string; details?: Record<string, unknown> },
+  alert: {
+    ts: number;
+    type: string;
+    deviceId?: number;
+    deviceUuid?: string;
+    cpuSerial?: string;
+    details?: Record<string, unknown>;
+  },
 ): Promise<void> {
   const recent = await db
     .selectFrom('admin_alerts')

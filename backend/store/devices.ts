@@ -10,7 +10,12 @@ const RESET_TTL_MS = 90 * 24 * 3600_000;
  * attached components and the previous owner's telemetry, return the device to `registered` (its
  * label claim code works again for the next owner) and queue `system/reset` for the hub.
  */
-export async function deprovisionDevice(trx: Transaction<Database>, deviceId: number, now: number, reason: string): Promise<void> {
+export async function deprovisionDevice(
+  trx: Transaction<Database>,
+  deviceId: number,
+  now: number,
+  reason: string,
+): Promise<void> {
   await trx
     .updateTable('device_certificates')
     .set({ revoked_at: now, revoke_reason: reason })

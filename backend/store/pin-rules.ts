@@ -31,14 +31,16 @@ export async function checkAttachment(
   const meta = type.component_metadata ? (JSON.parse(type.component_metadata) as { node?: boolean }) : {};
 
   if (meta.node === true || type.category === 'internal_module') {
-    if (req.pin_number !== undefined) throw unprocessable(`pin_number: a ${req.component_type} component has no GPIO pin`);
+    if (req.pin_number !== undefined)
+      throw unprocessable(`pin_number: a ${req.component_type} component has no GPIO pin`);
     if (meta.node === true && typeof req.config?.['node_id'] !== 'string') {
       throw unprocessable(`config.node_id: a ${req.component_type} component must name its LAN node`);
     }
     return { pin_mode: null, default_state: req.default_state ?? null };
   }
 
-  if (req.pin_number === undefined) throw unprocessable(`pin_number: a ${req.component_type} component needs a GPIO pin`);
+  if (req.pin_number === undefined)
+    throw unprocessable(`pin_number: a ${req.component_type} component needs a GPIO pin`);
   const rule = await trx
     .selectFrom('device_pin_configs')
     .select(['pin_mode', 'default_state', 'shareable'])
@@ -53,7 +55,9 @@ export async function checkAttachment(
     );
   }
   if (req.pin_mode !== undefined && rule.pin_mode !== null && req.pin_mode !== rule.pin_mode) {
-    throw unprocessable(`pin_mode: pin ${req.pin_number} is ${rule.pin_mode} for ${req.component_type}, not ${req.pin_mode}`);
+    throw unprocessable(
+      `pin_mode: pin ${req.pin_number} is ${rule.pin_mode} for ${req.component_type}, not ${req.pin_mode}`,
+    );
   }
 
   const occupants = await trx
@@ -73,7 +77,8 @@ export async function checkAttachment(
       .execute();
     const shareable = new Set(shareableTypes.map((r) => r.component_type));
     const allShare = rule.shareable === 1 && occupants.every((o) => shareable.has(o.component_type));
-    if (!allShare) throw conflict(`pin ${req.pin_number} is already used by a ${occupants[0]!.component_type} component`);
+    if (!allShare)
+      throw conflict(`pin ${req.pin_number} is already used by a ${occupants[0]!.component_type} component`);
   }
   return { pin_mode: req.pin_mode ?? rule.pin_mode, default_state: req.default_state ?? rule.default_state };
 }

@@ -14,7 +14,14 @@ const userWithRoles = preparedQuery((db, userId: number) =>
     .selectFrom('users')
     .leftJoin('user_roles', 'user_roles.user_id', 'users.id')
     .leftJoin('roles', 'roles.id', 'user_roles.role_id')
-    .select(['users.id', 'users.email', 'users.username', 'users.is_active', 'users.token_version', 'roles.name as role'])
+    .select([
+      'users.id',
+      'users.email',
+      'users.username',
+      'users.is_active',
+      'users.token_version',
+      'roles.name as role',
+    ])
     .where('users.id', '=', userId),
 );
 
@@ -23,7 +30,8 @@ export async function loadAuthUser(db: CentralDb, userId: number, tokenVersion: 
   const first = rows[0];
   if (!first || first.is_active !== 1 || tokenVersion !== first.token_version) return undefined;
   const roles = new Set<GlobalRole>();
-  for (const r of rows) if (r.role && (GLOBAL_ROLES as readonly string[]).includes(r.role)) roles.add(r.role as GlobalRole);
+  for (const r of rows)
+    if (r.role && (GLOBAL_ROLES as readonly string[]).includes(r.role)) roles.add(r.role as GlobalRole);
   return { id: first.id, email: first.email, username: first.username, roles };
 }
 

@@ -11,11 +11,19 @@ for (const target of await dbTargets()) {
     const c = await startTestCentral(t, target);
 
     t.test('register', async (t) => {
-      const ok = await c.app.inject({ method: 'POST', url: '/auth/register', payload: { username: 'Ada 🐝', email: 'Ada@Example.COM', password: 'correct horse' } });
+      const ok = await c.app.inject({
+        method: 'POST',
+        url: '/auth/register',
+        payload: { username: 'Ada 🐝', email: 'Ada@Example.COM', password: 'correct horse' },
+      });
       t.equal(ok.statusCode, 201);
       t.match(json(ok), { id: Number, username: 'Ada 🐝', email: 'ada@example.com' });
       t.notOk('password_hash' in json(ok), 'no hash in the response');
-      const dup = await c.app.inject({ method: 'POST', url: '/auth/register', payload: { username: 'x', email: 'ADA@example.com', password: 'another one' } });
+      const dup = await c.app.inject({
+        method: 'POST',
+        url: '/auth/register',
+        payload: { username: 'x', email: 'ADA@example.com', password: 'another one' },
+      });
       t.equal(dup.statusCode, 409, 'emails are case-insensitive');
       t.equal(json<Err>(dup).error.code, 'conflict');
       for (const [payload, why] of [
@@ -34,7 +42,11 @@ for (const target of await dbTargets()) {
 
     t.test('login: JSON and OAuth2 form; tokens are checked strictly', async (t) => {
       const u = await newUser(c.app);
-      const jsonLogin = await c.app.inject({ method: 'POST', url: '/auth/login', payload: { email: u.email.toUpperCase(), password: u.password } });
+      const jsonLogin = await c.app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: { email: u.email.toUpperCase(), password: u.password },
+      });
       t.equal(jsonLogin.statusCode, 200);
       t.match(json(jsonLogin), { access_token: String, token_type: 'bearer', expires_in: 3600 });
       const form = await c.app.inject({
@@ -44,14 +56,23 @@ for (const target of await dbTargets()) {
         payload: new URLSearchParams({ grant_type: 'password', username: u.email, password: u.password }).toString(),
       });
       t.equal(form.statusCode, 200, 'OAuth2 password form');
-      const wrong = await c.app.inject({ method: 'POST', url: '/auth/login', payload: { email: u.email, password: 'wrong-password' } });
+      const wrong = await c.app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: { email: u.email, password: 'wrong-password' },
+      });
       t.equal(wrong.statusCode, 401);
       t.equal(json<Err>(wrong).error.code, 'unauthorized');
-      const nobody = await c.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'nobody@ares.test', password: 'whatever1' } });
+      const nobody = await c.app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: { email: 'nobody@ares.test', password: 'whatever1' },
+      });
       t.same(json(nobody), json(wrong), 'unknown account answers exactly like a wrong password');
 
       const token = json<{ access_token: string }>(jsonLogin).access_token;
-      const call = (authorization: string) => c.app.inject({ method: 'GET', url: '/api/devices', headers: { authorization } });
+      const call = (authorization: string) =>
+        c.app.inject({ method: 'GET', url: '/api/devices', headers: { authorization } });
       t.equal((await call(`Bearer ${token}`)).statusCode, 200);
       t.equal((await call(`Bearer ${token.slice(0, -2)}xx`)).statusCode, 401, 'tampered signature');
       const [h, p] = token.split('.');
@@ -59,7 +80,14 @@ for (const target of await dbTargets()) {
       t.equal((await call(`Bearer ${none}.${p}.`)).statusCode, 401, 'alg none');
       t.ok(h);
       const key = new TextEncoder().encode('x'.repeat(32));
-      const foreign = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(String(u.id)).setIssuer('ares-central').setAudience('ares-api').setIssuedAt().setExpirationTime('1h').sign(key);
+      const foreign = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(String(u.id))
+        .setIssuer('ares-central')
+        .setAudience('ares-api')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(key);
       t.equal((await call(`Bearer ${foreign}`)).statusCode, 401, 'signed with another key');
       t.equal((await call('Basic abc')).statusCode, 401, 'not a bearer token');
       t.equal((await call(`Bearer ${'a'.repeat(5000)}`)).statusCode, 401, 'oversized token');
@@ -85,17 +113,35 @@ for (const target of await dbTargets()) {
       // Per address: many accounts from one address.
       const users = await Promise.all([1, 2, 3, 4, 5].map(() => newUser(c.app)));
       let last = 0;
-      for (const v of users) for (let i = 0; i < 4; i++) last = (await c.app.inject({ method: 'POST', url: '/auth/login', remoteAddress: '10.0.0.66', payload: { email: v.email, password: 'nope-nope' } })).statusCode;
+      for (const v of users)
+        for (let i = 0; i < 4; i++)
+          last = (
+            await c.app.inject({
+              method: 'POST',
+              url: '/auth/login',
+              remoteAddress: '10.0.0.66',
+              payload: { email: v.email, password: 'nope-nope' },
+            })
+          ).statusCode;
       t.equal(last, 401, '20 failures from one address are still answered');
       const fresh = await newUser(c.app);
-      const blocked = await c.app.inject({ method: 'POST', url: '/auth/login', remoteAddress: '10.0.0.66', payload: { email: fresh.email, password: fresh.password } });
+      const blocked = await c.app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        remoteAddress: '10.0.0.66',
+        payload: { email: fresh.email, password: fresh.password },
+      });
       t.equal(blocked.statusCode, 429, 'then the address is throttled, whatever the account');
     });
 
     t.test('forgot and reset password', async (t) => {
       const u = await newUser(c.app);
       const before = c.mails.length;
-      const unknown = await c.app.inject({ method: 'POST', url: '/auth/forgot-password', payload: { email: 'ghost@ares.test' } });
+      const unknown = await c.app.inject({
+        method: 'POST',
+        url: '/auth/forgot-password',
+        payload: { email: 'ghost@ares.test' },
+      });
       t.equal(unknown.statusCode, 202, 'unknown email: same answer');
       const res = await c.app.inject({ method: 'POST', url: '/auth/forgot-password', payload: { email: u.email } });
       t.equal(res.statusCode, 202);
@@ -107,12 +153,28 @@ for (const target of await dbTargets()) {
 
       const reset = (payload: object) => c.app.inject({ method: 'POST', url: '/auth/reset-password', payload });
       const wrongCode = code === '000000' ? '111111' : '000000';
-      t.equal((await reset({ email: u.email, code: wrongCode, new_password: 'brand-new-pass' })).statusCode, 400, 'wrong code');
-      t.equal((await reset({ email: u.email, code: 'abcdef', new_password: 'brand-new-pass' })).statusCode, 400, 'not six digits');
+      t.equal(
+        (await reset({ email: u.email, code: wrongCode, new_password: 'brand-new-pass' })).statusCode,
+        400,
+        'wrong code',
+      );
+      t.equal(
+        (await reset({ email: u.email, code: 'abcdef', new_password: 'brand-new-pass' })).statusCode,
+        400,
+        'not six digits',
+      );
       const ok = await reset({ email: u.email, code, new_password: 'brand-new-pass' });
       t.equal(ok.statusCode, 200, ok.body);
-      t.equal((await reset({ email: u.email, code, new_password: 'other-new-pass' })).statusCode, 400, 'a code works once');
-      t.equal((await c.app.inject({ method: 'GET', url: '/api/devices', headers: u.auth })).statusCode, 401, 'old tokens are revoked by the reset');
+      t.equal(
+        (await reset({ email: u.email, code, new_password: 'other-new-pass' })).statusCode,
+        400,
+        'a code works once',
+      );
+      t.equal(
+        (await c.app.inject({ method: 'GET', url: '/api/devices', headers: u.auth })).statusCode,
+        401,
+        'old tokens are revoked by the reset',
+      );
       c.clock.advance(1000);
       t.ok(await loginAuth(c.app, u.email, 'brand-new-pass'), 'new password works');
 
@@ -124,14 +186,22 @@ for (const target of await dbTargets()) {
       const vcode = /(\d{6})/.exec(c.mails.at(-1)!.text)![1]!;
       const bad = vcode === '999999' ? '888888' : '999999';
       for (let i = 0; i < 5; i++) await reset({ email: v.email, code: bad, new_password: 'brand-new-pass' });
-      t.equal((await reset({ email: v.email, code: vcode, new_password: 'brand-new-pass' })).statusCode, 400, 'right code after 5 wrong tries');
+      t.equal(
+        (await reset({ email: v.email, code: vcode, new_password: 'brand-new-pass' })).statusCode,
+        400,
+        'right code after 5 wrong tries',
+      );
       const w = await newUser(c.app);
       const m = c.mails.length;
       await c.app.inject({ method: 'POST', url: '/auth/forgot-password', payload: { email: w.email } });
       for (let i = 0; i < 100 && c.mails.length === m; i++) await new Promise((r) => setTimeout(r, 20));
       const wcode = /(\d{6})/.exec(c.mails.at(-1)!.text)![1]!;
       c.clock.advance(10 * 60_000 + 1);
-      t.equal((await reset({ email: w.email, code: wcode, new_password: 'brand-new-pass' })).statusCode, 400, 'expired code');
+      t.equal(
+        (await reset({ email: w.email, code: wcode, new_password: 'brand-new-pass' })).statusCode,
+        400,
+        'expired code',
+      );
     });
 
     t.test('DELETE /api/users/me de-provisions hubs owned alone', async (t) => {
@@ -139,46 +209,129 @@ for (const target of await dbTargets()) {
       const bob = await newUser(c.app, 'bob');
       const solo = await provisionedHub(c, alice.auth);
       const shared = await provisionedHub(c, alice.auth);
-      const add = await c.app.inject({ method: 'POST', url: `/api/devices/${shared.deviceId}/members`, headers: alice.auth, payload: { email: bob.email, role: 'owner' } });
+      const add = await c.app.inject({
+        method: 'POST',
+        url: `/api/devices/${shared.deviceId}/members`,
+        headers: alice.auth,
+        payload: { email: bob.email, role: 'owner' },
+      });
       t.equal(add.statusCode, 201);
       t.equal((await c.app.inject({ method: 'DELETE', url: '/api/users/me' })).statusCode, 401);
       const del = await c.app.inject({ method: 'DELETE', url: '/api/users/me', headers: alice.auth });
       t.equal(del.statusCode, 204);
-      t.equal((await c.app.inject({ method: 'GET', url: '/api/devices', headers: alice.auth })).statusCode, 401, 'token of a deleted account');
+      t.equal(
+        (await c.app.inject({ method: 'GET', url: '/api/devices', headers: alice.auth })).statusCode,
+        401,
+        'token of a deleted account',
+      );
       const db = c.ctx.db.kysely;
-      const soloRow = await db.selectFrom('devices').selectAll().where('id', '=', solo.deviceId).executeTakeFirstOrThrow();
+      const soloRow = await db
+        .selectFrom('devices')
+        .selectAll()
+        .where('id', '=', solo.deviceId)
+        .executeTakeFirstOrThrow();
       t.equal(soloRow.status, 'registered', 'solo hub back to unclaimed');
       t.equal(soloRow.shared_secret, null, 'secret deleted');
-      const certs = await db.selectFrom('device_certificates').select(['revoked_at']).where('device_id', '=', solo.deviceId).execute();
+      const certs = await db
+        .selectFrom('device_certificates')
+        .select(['revoked_at'])
+        .where('device_id', '=', solo.deviceId)
+        .execute();
       t.ok(certs.length > 0 && certs.every((x) => x.revoked_at !== null), 'certificates revoked');
-      const reset = await db.selectFrom('device_commands').select(['action', 'status']).where('device_id', '=', solo.deviceId).execute();
+      const reset = await db
+        .selectFrom('device_commands')
+        .select(['action', 'status'])
+        .where('device_id', '=', solo.deviceId)
+        .execute();
       t.same(reset, [{ action: 'reset', status: 'queued' }], 'system/reset queued');
-      const sharedRow = await db.selectFrom('devices').select(['status', 'shared_secret']).where('id', '=', shared.deviceId).executeTakeFirstOrThrow();
+      const sharedRow = await db
+        .selectFrom('devices')
+        .select(['status', 'shared_secret'])
+        .where('id', '=', shared.deviceId)
+        .executeTakeFirstOrThrow();
       t.equal(sharedRow.status, 'provisioned', 'co-owned hub keeps working');
-      const bobs = json<{ device_id: number }[]>(await c.app.inject({ method: 'GET', url: '/api/devices', headers: bob.auth }));
-      t.same(bobs.map((d) => d.device_id), [shared.deviceId]);
-      const signed = await signedInject(c, solo.hub, { method: 'GET', url: `/api/components/devices/${solo.deviceId}/components`, secret: solo.secret });
+      const bobs = json<{ device_id: number }[]>(
+        await c.app.inject({ method: 'GET', url: '/api/devices', headers: bob.auth }),
+      );
+      t.same(
+        bobs.map((d) => d.device_id),
+        [shared.deviceId],
+      );
+      const signed = await signedInject(c, solo.hub, {
+        method: 'GET',
+        url: `/api/components/devices/${solo.deviceId}/components`,
+        secret: solo.secret,
+      });
       t.equal(signed.statusCode, 401, 'the de-provisioned hub is refused');
       // Its label code works again for the next owner.
       const carol = await newUser(c.app, 'carol');
-      const reclaim = await c.app.inject({ method: 'POST', url: '/api/devices/claim', headers: carol.auth, payload: { cpu_serial: solo.hub.record.cpu_serial, claim_code: solo.hub.record.claim_code } });
+      const reclaim = await c.app.inject({
+        method: 'POST',
+        url: '/api/devices/claim',
+        headers: carol.auth,
+        payload: { cpu_serial: solo.hub.record.cpu_serial, claim_code: solo.hub.record.claim_code },
+      });
       t.equal(reclaim.statusCode, 200);
     });
 
     t.test('roles: only prime_admin grants; the last prime_admin stays', async (t) => {
       const u = await newUser(c.app);
       const url = `/api/users/${u.id}/roles`;
-      t.equal((await c.app.inject({ method: 'PUT', url, headers: u.auth, payload: { roles: ['prime_admin'] } })).statusCode, 403, 'no self-promotion');
-      t.equal((await c.app.inject({ method: 'PUT', url, headers: c.adminAuth, payload: { roles: ['god'] } })).statusCode, 400, 'unknown role');
-      t.equal((await c.app.inject({ method: 'PUT', url: '/api/users/999999/roles', headers: c.adminAuth, payload: { roles: [] } })).statusCode, 404);
-      const ok = await c.app.inject({ method: 'PUT', url, headers: c.adminAuth, payload: { roles: ['general_admin'] } });
+      t.equal(
+        (await c.app.inject({ method: 'PUT', url, headers: u.auth, payload: { roles: ['prime_admin'] } })).statusCode,
+        403,
+        'no self-promotion',
+      );
+      t.equal(
+        (await c.app.inject({ method: 'PUT', url, headers: c.adminAuth, payload: { roles: ['god'] } })).statusCode,
+        400,
+        'unknown role',
+      );
+      t.equal(
+        (
+          await c.app.inject({
+            method: 'PUT',
+            url: '/api/users/999999/roles',
+            headers: c.adminAuth,
+            payload: { roles: [] },
+          })
+        ).statusCode,
+        404,
+      );
+      const ok = await c.app.inject({
+        method: 'PUT',
+        url,
+        headers: c.adminAuth,
+        payload: { roles: ['general_admin'] },
+      });
       t.same(json(ok), { id: u.id, roles: ['general_admin'] });
-      t.equal((await c.app.inject({ method: 'GET', url: '/api/admin/audit', headers: u.auth })).statusCode, 200, 'general_admin sees the audit log');
-      t.equal((await c.app.inject({ method: 'PUT', url, headers: u.auth, payload: { roles: ['prime_admin'] } })).statusCode, 403, 'general_admin cannot grant');
-      const me = await c.ctx.db.kysely.selectFrom('users').select('id').where('email', '=', 'root@ares.test').executeTakeFirstOrThrow();
-      const demote = await c.app.inject({ method: 'PUT', url: `/api/users/${me.id}/roles`, headers: c.adminAuth, payload: { roles: [] } });
+      t.equal(
+        (await c.app.inject({ method: 'GET', url: '/api/admin/audit', headers: u.auth })).statusCode,
+        200,
+        'general_admin sees the audit log',
+      );
+      t.equal(
+        (await c.app.inject({ method: 'PUT', url, headers: u.auth, payload: { roles: ['prime_admin'] } })).statusCode,
+        403,
+        'general_admin cannot grant',
+      );
+      const me = await c.ctx.db.kysely
+        .selectFrom('users')
+        .select('id')
+        .where('email', '=', 'root@ares.test')
+        .executeTakeFirstOrThrow();
+      const demote = await c.app.inject({
+        method: 'PUT',
+        url: `/api/users/${me.id}/roles`,
+        headers: c.adminAuth,
+        payload: { roles: [] },
+      });
       t.equal(demote.statusCode, 409, 'last prime_admin');
-      t.equal((await c.app.inject({ method: 'DELETE', url: '/api/users/me', headers: c.adminAuth })).statusCode, 409, 'last prime_admin cannot delete itself');
+      t.equal(
+        (await c.app.inject({ method: 'DELETE', url: '/api/users/me', headers: c.adminAuth })).statusCode,
+        409,
+        'last prime_admin cannot delete itself',
+      );
     });
   });
 }

@@ -16,7 +16,17 @@ const NUMBERS = [1e308, -1, 2 ** 53 + 1, Number('99999999999999999999'), 0, 1.5,
 const PARAMS = ['0', '-1', '99999999999999999999', '1e309', 'abc', "1' OR '1'='1", '%00', '..%2F..%2Fetc', 'ꙮ', 'null'];
 
 function bodiesFor(props: string[]): unknown[] {
-  const out: unknown[] = [null, [], 'text', 42, true, {}, { __proto__: { admin: true } }, JSON.parse('{"__proto__":{"x":1}}'), { constructor: { prototype: { admin: true } } }];
+  const out: unknown[] = [
+    null,
+    [],
+    'text',
+    42,
+    true,
+    {},
+    { __proto__: { admin: true } },
+    JSON.parse('{"__proto__":{"x":1}}'),
+    { constructor: { prototype: { admin: true } } },
+  ];
   for (const p of props) {
     for (const v of [...SQLISH, ...UNICODE, ...NUMBERS, [], {}, null, true, 'x'.repeat(100_000)]) out.push({ [p]: v });
   }
@@ -29,7 +39,15 @@ for (const target of await dbTargets()) {
     const c = await startTestCentral(t, target, { 'central.body_limit_kb': 256 });
     const owner = await newUser(c.app);
     const { deviceId } = await provisionedHub(c, owner.auth);
-    const spec = c.app.swagger() as { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } }>> };
+    const spec = c.app.swagger() as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } }
+        >
+      >;
+    };
     const routes = Object.entries(spec.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, op]) => ({
         path,
@@ -52,7 +70,8 @@ for (const target of await dbTargets()) {
           problems.push(`${label}: ${res.statusCode} non-JSON error body`);
           return;
         }
-        if (typeof body?.error?.code !== 'string' || typeof body.error.message !== 'string') problems.push(`${label}: ${res.statusCode} error shape ${res.body.slice(0, 120)}`);
+        if (typeof body?.error?.code !== 'string' || typeof body.error.message !== 'string')
+          problems.push(`${label}: ${res.statusCode} error shape ${res.body.slice(0, 120)}`);
       }
     };
     // The owner's own token, since a hostile admin call to DELETE /api/users/me would succeed on others.
@@ -62,33 +81,97 @@ for (const target of await dbTargets()) {
       const label = `${r.method} ${r.path}`;
       if (r.method === 'POST' || r.method === 'PUT') {
         for (const raw of ['{', '{"a":', '{"a":1', '[1,2', '{"a":1}}', 'nul', '\u0000', '{"a":"\\ud800"}', '']) {
-          await check(`${label} raw ${JSON.stringify(raw)}`, { method: r.method, url: concrete, headers, payload: raw });
+          await check(`${label} raw ${JSON.stringify(raw)}`, {
+            method: r.method,
+            url: concrete,
+            headers,
+            payload: raw,
+          });
         }
-        for (const body of bodiesFor(r.props)) await check(`${label} body ${JSON.stringify(body)?.slice(0, 60)}`, { method: r.method, url: concrete, headers, payload: JSON.stringify(body) });
-        await check(`${label} oversized`, { method: r.method, url: concrete, headers, payload: '{"a":"' + 'x'.repeat(300 * 1024) + '"}' });
-        await check(`${label} gzip bomb`, { method: r.method, url: concrete, headers: { ...headers, 'content-encoding': 'gzip' }, payload: gzipSync(Buffer.alloc(50 * 1024 * 1024, 32)) });
-        await check(`${label} corrupt gzip`, { method: r.method, url: concrete, headers: { ...headers, 'content-encoding': 'gzip' }, payload: Buffer.from('not gzip') });
-        await check(`${label} brotli`, { method: r.method, url: concrete, headers: { ...headers, 'content-encoding': 'br' }, payload: '{}' });
-        await check(`${label} text/plain`, { method: r.method, url: concrete, headers: { ...c.adminAuth, 'content-type': 'text/plain' }, payload: 'hello' });
-        await check(`${label} xml`, { method: r.method, url: concrete, headers: { ...c.adminAuth, 'content-type': 'application/xml' }, payload: '<a/>' });
+        for (const body of bodiesFor(r.props))
+          await check(`${label} body ${JSON.stringify(body)?.slice(0, 60)}`, {
+            method: r.method,
+            url: concrete,
+            headers,
+            payload: JSON.stringify(body),
+          });
+        await check(`${label} oversized`, {
+          method: r.method,
+          url: concrete,
+          headers,
+          payload: '{"a":"' + 'x'.repeat(300 * 1024) + '"}',
+        });
+        await check(`${label} gzip bomb`, {
+          method: r.method,
+          url: concrete,
+          headers: { ...headers, 'content-encoding': 'gzip' },
+          payload: gzipSync(Buffer.alloc(50 * 1024 * 1024, 32)),
+        });
+        await check(`${label} corrupt gzip`, {
+          method: r.method,
+          url: concrete,
+          headers: { ...headers, 'content-encoding': 'gzip' },
+          payload: Buffer.from('not gzip'),
+        });
+        await check(`${label} brotli`, {
+          method: r.method,
+          url: concrete,
+          headers: { ...headers, 'content-encoding': 'br' },
+          payload: '{}',
+        });
+        await check(`${label} text/plain`, {
+          method: r.method,
+          url: concrete,
+          headers: { ...c.adminAuth, 'content-type': 'text/plain' },
+          payload: 'hello',
+        });
+        await check(`${label} xml`, {
+          method: r.method,
+          url: concrete,
+          headers: { ...c.adminAuth, 'content-type': 'application/xml' },
+          payload: '<a/>',
+        });
       }
       if (r.path.includes('{')) {
         for (const p of PARAMS) {
           const url = r.path.replace(/\{[a-z_]+\}/g, encodeURIComponent(p).replace(/%25/g, '%'));
-          await check(`${label} param ${p}`, { method: r.method, url, headers: r.method === 'GET' || r.method === 'DELETE' ? c.adminAuth : headers, ...(r.method === 'POST' || r.method === 'PUT' ? { payload: '{}' } : {}) });
+          await check(`${label} param ${p}`, {
+            method: r.method,
+            url,
+            headers: r.method === 'GET' || r.method === 'DELETE' ? c.adminAuth : headers,
+            ...(r.method === 'POST' || r.method === 'PUT' ? { payload: '{}' } : {}),
+          });
         }
       }
-      for (const q of ['?limit=1e999', '?limit=-5', '?before_id=abc', '?device_uuid=%27%20OR%201%3D1', '?hardware_variant=%00', '?x=' + 'y'.repeat(8000), '?limit[]=1&limit[]=2']) {
-        if (r.method === 'GET') await check(`${label} query ${q.slice(0, 40)}`, { method: 'GET', url: concrete + q, headers: c.adminAuth });
+      for (const q of [
+        '?limit=1e999',
+        '?limit=-5',
+        '?before_id=abc',
+        '?device_uuid=%27%20OR%201%3D1',
+        '?hardware_variant=%00',
+        '?x=' + 'y'.repeat(8000),
+        '?limit[]=1&limit[]=2',
+      ]) {
+        if (r.method === 'GET')
+          await check(`${label} query ${q.slice(0, 40)}`, { method: 'GET', url: concrete + q, headers: c.adminAuth });
       }
       // Hostile device-signature headers on every route.
       await check(`${label} hostile device headers`, {
         method: r.method,
         url: concrete,
-        headers: { 'x-ares-device': "' OR 1=1 --", 'x-ares-timestamp': '1e99', 'x-ares-signature': 'v1=' + 'z'.repeat(600), 'content-type': 'application/json' },
+        headers: {
+          'x-ares-device': "' OR 1=1 --",
+          'x-ares-timestamp': '1e99',
+          'x-ares-signature': 'v1=' + 'z'.repeat(600),
+          'content-type': 'application/json',
+        },
         ...(r.method === 'POST' || r.method === 'PUT' ? { payload: '{}' } : {}),
       });
-      await check(`${label} hostile bearer`, { method: r.method, url: concrete, headers: { authorization: "Bearer ' OR 1=1 --" } });
+      await check(`${label} hostile bearer`, {
+        method: r.method,
+        url: concrete,
+        headers: { authorization: "Bearer ' OR 1=1 --" },
+      });
     }
     t.same(problems, [], `${requests} hostile requests: no 5xx, every error in the contract's shape`);
     const health = await c.app.inject({ method: 'GET', url: '/healthz' });

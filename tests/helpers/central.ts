@@ -33,11 +33,18 @@ interface Teardown {
 }
 
 /** Central on a real database file (or PostgreSQL schema) in a temp dir, driven with inject(). */
-export async function startTestCentral(t: Teardown, target?: DbTarget, overrides: Record<string, unknown> = {}): Promise<TestCentral> {
+export async function startTestCentral(
+  t: Teardown,
+  target?: DbTarget,
+  overrides: Record<string, unknown> = {},
+): Promise<TestCentral> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ares-central-test-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const url = target ? target.url(dataDir) : `sqlite:${dataDir}/central.db`;
-  const config = loadConfig({ env: {}, overrides: { 'central.data_dir': dataDir, 'central.database': url, 'log.level': 'silent', ...overrides } });
+  const config = loadConfig({
+    env: {},
+    overrides: { 'central.data_dir': dataDir, 'central.database': url, 'log.level': 'silent', ...overrides },
+  });
   const clock = new ManualClock(Date.now());
   const mails: MailMessage[] = [];
   const ctx = await createCentralContext(config, silentLogger(), {
@@ -57,7 +64,11 @@ export function json<T = Record<string, unknown>>(res: LightMyRequestResponse): 
   return JSON.parse(res.body) as T;
 }
 
-export async function loginAuth(app: FastifyInstance, email: string, password: string): Promise<Record<string, string>> {
+export async function loginAuth(
+  app: FastifyInstance,
+  email: string,
+  password: string,
+): Promise<Record<string, string>> {
   const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password } });
   if (res.statusCode !== 200) throw new Error(`login ${email} failed: ${res.statusCode} ${res.body}`);
   return { authorization: `Bearer ${json<{ access_token: string }>(res).access_token}` };
@@ -65,7 +76,10 @@ export async function loginAuth(app: FastifyInstance, email: string, password: s
 
 let userSeq = 0;
 /** Registers a fresh user and returns its id, email and bearer header. */
-export async function newUser(app: FastifyInstance, name = 'user'): Promise<{ id: number; email: string; password: string; auth: Record<string, string> }> {
+export async function newUser(
+  app: FastifyInstance,
+  name = 'user',
+): Promise<{ id: number; email: string; password: string; auth: Record<string, string> }> {
   const email = `${name}-${++userSeq}-${randomBytes(3).toString('hex')}@ares.test`;
   const password = `pw-${randomBytes(6).toString('hex')}`;
   const res = await app.inject({ method: 'POST', url: '/auth/register', payload: { username: name, email, password } });
@@ -100,24 +114,48 @@ export async function csrFor(hub: FakeHub, cn = hub.record.device_uuid): Promise
   const priv = await webcrypto.subtle.importKey('pkcs8', pkcs8, alg, true, ['sign']);
   const spki = (await import('node:crypto')).createPublicKey(hub.privateKey).export({ type: 'spki', format: 'der' });
   const pub = await webcrypto.subtle.importKey('spki', spki, alg, true, ['verify']);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${cn}`, keys: { privateKey: priv, publicKey: pub }, signingAlgorithm: alg }, webcrypto);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create(
+    { name: `CN=${cn}`, keys: { privateKey: priv, publicKey: pub }, signingAlgorithm: alg },
+    webcrypto,
+  );
   return csr.toString('pem');
 }
 
 /** Preregisters (as admin) and claims (as `owner`) a fake hub; returns central's device id. */
-export async function provisionedHub(c: TestCentral, ownerAuth: Record<string, string>): Promise<{ hub: FakeHub; deviceId: number; secret: string }> {
+export async function provisionedHub(
+  c: TestCentral,
+  ownerAuth: Record<string, string>,
+): Promise<{ hub: FakeHub; deviceId: number; secret: string }> {
   const hub = fakeHub();
-  const pre = await c.app.inject({ method: 'POST', url: '/api/devices/preregister', headers: c.adminAuth, payload: hub.record });
+  const pre = await c.app.inject({
+    method: 'POST',
+    url: '/api/devices/preregister',
+    headers: c.adminAuth,
+    payload: hub.record,
+  });
   if (pre.statusCode !== 201) throw new Error(`preregister: ${pre.body}`);
-  const claim = await c.app.inject({ method: 'POST', url: '/api/devices/claim', headers: ownerAuth, payload: { cpu_serial: hub.record.cpu_serial, claim_code: hub.record.claim_code } });
+  const claim = await c.app.inject({
+    method: 'POST',
+    url: '/api/devices/claim',
+    headers: ownerAuth,
+    payload: { cpu_serial: hub.record.cpu_serial, claim_code: hub.record.claim_code },
+  });
   if (claim.statusCode !== 200) throw new Error(`claim: ${claim.body}`);
   const creds = await requestCredentials(c, hub);
   if (creds.statusCode !== 200) throw new Error(`credentials: ${creds.body}`);
-  return { hub, deviceId: json<{ device_id: number }>(pre).device_id, secret: json<{ shared_secret: string }>(creds).shared_secret };
+  return {
+    hub,
+    deviceId: json<{ device_id: number }>(pre).device_id,
+    secret: json<{ shared_secret: string }>(creds).shared_secret,
+  };
 }
 
 /** The hub's credentials request: fetch a challenge, sign the body with the enrolled key. */
-export async function requestCredentials(c: TestCentral, hub: FakeHub, tweak: Partial<{ cpu_serial: string; challenge: string; csr: string }> = {}) {
+export async function requestCredentials(
+  c: TestCentral,
+  hub: FakeHub,
+  tweak: Partial<{ cpu_serial: string; challenge: string; csr: string }> = {},
+) {
   const ch = await c.app.inject({ method: 'GET', url: `/api/devices/challenge?device_uuid=${hub.record.device_uuid}` });
   const body = Buffer.from(
     JSON.stringify({
@@ -133,7 +171,15 @@ export async function requestCredentials(c: TestCentral, hub: FakeHub, tweak: Pa
 export function signedInject(
   c: TestCentral,
   hub: FakeHub,
-  opts: { method: 'GET' | 'POST' | 'DELETE' | 'PUT'; url: string; /** Send to this URL instead of the signed one (tamper tests). */ sendUrl?: string; body?: Buffer; secret?: string; privateKey?: KeyObject; headers?: Record<string, string> },
+  opts: {
+    method: 'GET' | 'POST' | 'DELETE' | 'PUT';
+    url: string;
+    /** Send to this URL instead of the signed one (tamper tests). */ sendUrl?: string;
+    body?: Buffer;
+    secret?: string;
+    privateKey?: KeyObject;
+    headers?: Record<string, string>;
+  },
 ) {
   const body = opts.body ?? Buffer.alloc(0);
   const headers = deviceHeaders({

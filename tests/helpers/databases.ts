@@ -32,13 +32,20 @@ async function pgReachable(): Promise<string | false> {
 }
 
 export async function dbTargets(): Promise<DbTarget[]> {
-  const sqlite: DbTarget = { name: 'sqlite', skip: false, url: (dir) => `sqlite:${dir}/central.db`, cleanup: async () => undefined };
+  const sqlite: DbTarget = {
+    name: 'sqlite',
+    skip: false,
+    url: (dir) => `sqlite:${dir}/central.db`,
+    cleanup: async () => undefined,
+  };
   const problem = await pgReachable();
   if (problem && process.env['CI']) throw new Error(`CI requires PostgreSQL at ${PG_URL}: ${problem}`);
   const schema = `ares_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   const postgres: DbTarget = {
     name: 'postgres',
-    skip: problem ? `PostgreSQL not reachable at ${PG_URL} (${problem}); start it or set ARES_TEST_PG_URL to run these` : false,
+    skip: problem
+      ? `PostgreSQL not reachable at ${PG_URL} (${problem}); start it or set ARES_TEST_PG_URL to run these`
+      : false,
     url: () => PG_URL,
     schema,
     async cleanup() {

@@ -74,7 +74,12 @@ export function up(dialect: DialectName) {
       .addColumn('default_state', 'varchar(16)')
       .addColumn('description', 'text')
       .addColumn('shareable', 'integer', (c) => c.notNull().defaultTo(0))
-      .addUniqueConstraint('device_pin_configs_rule', ['hardware_version', 'hardware_variant', 'component_type', 'pin_number'])
+      .addUniqueConstraint('device_pin_configs_rule', [
+        'hardware_version',
+        'hardware_variant',
+        'component_type',
+        'pin_number',
+      ])
       .execute();
 
     await db.schema
@@ -180,7 +185,11 @@ export function up(dialect: DialectName) {
       .addColumn('expires_at', ms, (c) => c.notNull())
       .addColumn('updated_at', ms, (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('device_commands_device_status').on('device_commands').columns(['device_id', 'status']).execute();
+    await db.schema
+      .createIndex('device_commands_device_status')
+      .on('device_commands')
+      .columns(['device_id', 'status'])
+      .execute();
 
     await db.schema
       .createTable('password_resets')

@@ -1,0 +1,258 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AresError, forbidden, rateLimited, unauthorized, unprocessable } from '../../core/errors.js';
+import { CsrError } from '../ca/ca.js';
+import type { CentralContext } from '../context.js';
+import { cpuSerial, errors, text, uuid } from '../http/schemas.js';
+import { audit, raiseAdminAlert } from '../store/audit.js';
+
+const CHALLENGE_TTL_S = 300;
+const csr = { type: 'string', minLength: 1, maxLength: 16384 } as const;
+
+/**
+ * How a hub gets and renews its credentials (§4.5): a single-use challenge, the credentials request
+ * signed with its enrolled key (checked against the registry for clones and swaps), and certificate
+ * renewal signed with its shared secret.
+ */
+export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext): void {
+  app.get<{ Querystring: { device_uuid: string } }>(
+    '/api/devices/challenge',
+    {
+      config: { auth: 'none' },
+      schema: {
+        tags: ['provisioning'],
+        description: 'A single-use nonce for the credentials request (answers the same for unknown devices).',
+        querystring: { type: 'object', required: ['device_uuid'], properties: { device_uuid: uuid } },
+        response: {
+          200: { type: 'object', properties: { challenge: { type: 'string' }, expires_in: { type: 'integer' } } },
+          ...errors(400, 429),
+        },
+      },
+    },
+    async (request) => {
+      const hit = await ctx.counters.increment(`challenge:ip:${request.ip}`, 60);
+      if (hit.count > 60) throw rateLimited('too many challenge requests', hit.retryAfterS);
+      const challenge = randomBytes(24).toString('base64url');
+      const deviceUuid = request.query.device_uuid.toLowerCase();
+      const now = ctx.clock.now();
+      const known = await ctx.db.kysely
+        .selectFrom('devices')
+        .select('id')
+        .where('device_uuid', '=', deviceUuid)
+        .executeTakeFirst();
+      if (known) {
+        await ctx.db.kysely.deleteFrom('device_challenges').where('expires_at', '<=', now).execute();
+        await ctx.db.kysely
+          .insertInto('device_challenges')
+          .values({ nonce: challenge, device_uuid: deviceUuid, expires_at: now + CHALLENGE_TTL_S * 1000 })
+          .execute();
+      }
+      return { challenge, expires_in: CHALLENGE_TTL_S };
+    },
+  );
+
+  app.post<{ Body: { cpu_serial: string; device_uuid: string; challenge: string; csr: string } }>(
+    '/api/devices/credentials',
+    {
+      config: { auth: 'device_key' },
+      schema: {
+        tags: ['provisioning'],
+        description:
+          'Signed `es256=` with the enrolled key over a fresh challenge (§4.5). 409 not_claimed until the owner claims.',
+        security: [{ device: [] }],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['cpu_serial', 'device_uuid', 'challenge', 'csr'],
+          properties: { cpu_serial: cpuSerial, device_uuid: uuid, challenge: text(64), csr },
+        },
+        response: { ...errors(400, 401, 403, 409, 422) },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      if (!request.device) {
+        const registered = await ctx.db.kysely
+          .selectFrom('devices')
+          .select(['id', 'device_uuid'])
+          .where('cpu_serial', '=', body.cpu_serial)
+          .executeTakeFirst();
+        if (registered) {
+          await raiseAdminAlert(ctx.db.kysely, {
+            ts: ctx.clock.now(),
+            type: 'swap_suspected',
+            deviceId: registered.id,
+            deviceUuid: String(request.headers['x-ares-device']).toLowerCase().slice(0, 36),
+            cpuSerial: body.cpu_serial,
+            details: {
+              registered_uuid: registered.device_uuid,
+              reason: 'known cpu_serial presented with an unregistered device_uuid (SD card swapped?)',
+            },
+          });
+        }
+        throw unauthorized('device signature not valid');
+      }
+      const device = await ctx.db.kysely
+        .selectFrom('devices')
+        .selectAll()
+        .where('id', '=', request.device.id)
+        .executeTakeFirstOrThrow();
+      if (body.device_uuid.toLowerCase() !== device.device_uuid)
+        throw new AresError('ARES_ERR_BAD_REQUEST', 'device_uuid does not match the X-Ares-Device header');
+      const now = ctx.clock.now();
+      if (body.cpu_serial !== device.cpu_serial) {
+        await raiseAdminAlert(ctx.db.kysely, {
+          ts: now,
+          type: 'clone_suspected',
+          deviceId: device.id,
+          deviceUuid: device.device_uuid,
+          cpuSerial: body.cpu_serial,
+          details: {
+            registered_cpu_serial: device.cpu_serial,
+            reason: 'enrolled key used from another board (SD card cloned or moved?)',
+          },
+        });
+        throw forbidden('cpu_serial does not match the registry for this device; an administrator has been alerted');
+      }
+      const used = await ctx.db.kysely
+        .deleteFrom('device_challenges')
+        .where('nonce', '=', body.challenge)
+        .where('device_uuid', '=', device.device_uuid)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      if (Number(used.numDeletedRows) !== 1)
+        throw unauthorized('challenge invalid, expired or already used; fetch a new one');
+      if (device.status === 'registered' || !device.shared_secret) {
+        throw new AresError(
+          'ARES_ERR_NOT_CLAIMED',
+          'device not claimed yet: the owner must claim it in the app first',
+          { transient: true },
+        );
+      }
+      const cert = await signCsr(ctx, body.csr, device.device_uuid, now);
+      await ctx.db.kysely.transaction().execute(async (trx) => {
+        // A hub asking again has lost its state: certificates it held before are superseded.
+        await trx
+          .updateTable('device_certificates')
+          .set({ revoked_at: now, revoke_reason: 'superseded' })
+          .where('device_id', '=', device.id)
+          .where('revoked_at', 'is', null)
+          .execute();
+        await trx
+          .insertInto('device_certificates')
+          .values({
+            serial: cert.serial,
+            device_id: device.id,
+            pem: cert.pem,
+            not_before: cert.notBefore.getTime(),
+            not_after: cert.notAfter.getTime(),
+            issued_at: now,
+            revoked_at: null,
+            revoke_reason: null,
+          })
+          .execute();
+        await trx.updateTable('devices').set({ status: 'provisioned' }).where('id', '=', device.id).execute();
+        await audit(trx, {
+          ts: now,
+          actor: null,
+          action: 'device.credentials',
+          target: `device:${device.id}`,
+          details: { serial: cert.serial },
+          ip: request.ip,
+        });
+      });
+      const owner = await ctx.db.kysely
+        .selectFrom('user_devices')
+        .innerJoin('users', 'users.id', 'user_devices.user_id')
+        .select('users.email')
+        .where('user_devices.device_id', '=', device.id)
+        .where('user_devices.role', '=', 'owner')
+        .orderBy('user_devices.created_at')
+        .executeTakeFirst();
+      const urls = publicUrls(ctx, request);
+      return {
+        device_id: device.id,
+        device_uuid: device.device_uuid,
+        user_email: owner?.email ?? null,
+        shared_secret: device.shared_secret,
+        device_certificate: cert.pem,
+        ca_certificate: ctx.ca.certificatePem,
+        mqtt_url: urls.mqtt,
+        api_url: urls.api,
+      };
+    },
+  );
+
+  app.post<{ Body: { csr: string } }>(
+    '/api/devices/certificate',
+    {
+      config: { auth: 'device' },
+      schema: {
+        tags: ['provisioning'],
+        description: 'Renew the device certificate (hubs renew when fewer than 30 days remain).',
+        security: [{ device: [] }],
+        body: { type: 'object', additionalProperties: false, required: ['csr'], properties: { csr } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              device_certificate: { type: 'string' },
+              ca_certificate: { type: 'string' },
+              not_after: { type: 'string' },
+            },
+          },
+          ...errors(400, 401, 422),
+        },
+      },
+    },
+    async (request) => {
+      const device = request.device!;
+      const now = ctx.clock.now();
+      const cert = await signCsr(ctx, request.body.csr, device.deviceUuid, now);
+      await ctx.db.kysely
+        .insertInto('device_certificates')
+        .values({
+          serial: cert.serial,
+          device_id: device.id,
+          pem: cert.pem,
+          not_before: cert.notBefore.getTime(),
+          not_after: cert.notAfter.getTime(),
+          issued_at: now,
+          revoked_at: null,
+          revoke_reason: null,
+        })
+        .execute();
+      await audit(ctx.db.kysely, {
+        ts: now,
+        actor: null,
+        action: 'device.certificate_renew',
+        target: `device:${device.id}`,
+        details: { serial: cert.serial },
+        ip: request.ip,
+      });
+      return {
+        device_certificate: cert.pem,
+        ca_certificate: ctx.ca.certificatePem,
+        not_after: cert.notAfter.toISOString(),
+      };
+    },
+  );
+}
+
+async function signCsr(ctx: CentralContext, csrPem: string, deviceUuid: string, now: number) {
+  try {
+    return await ctx.ca.signDeviceCsr(csrPem, deviceUuid, new Date(now));
+  } catch (err) {
+    if (err instanceof CsrError) throw unprocessable(`csr: ${err.message}`);
+    throw err;
+  }
+}
+
+/** URLs handed to a hub: configured ones, else derived from the address the hub itself used. */
+function publicUrls(ctx: CentralContext, request: FastifyRequest): { api: string; mqtt: string } {
+  const cfg = ctx.config.central;
+  const api = (cfg.public_url ?? `${request.protocol}://${request.host}`).replace(/\/$/, '');
+  const host = new URL(api).hostname;
+  const mqtt = cfg.mqtt_url ?? `mqtts://${host.includes(':') ? `[${host}]` : host}:${cfg.mqtt_port}`;
+  return { api, mqtt };
+}
