@@ -3,8 +3,9 @@ import { AresError } from '../core/errors.js';
 import { helpText, parseCommandArgs, type Command } from './command.js';
 import { centralCommands } from './central-commands.js';
 import { demoCommands } from './demo-command.js';
+import { hubCommands } from './hub-commands.js';
 
-const COMMANDS: Command[] = [...centralCommands, ...demoCommands];
+const COMMANDS: Command[] = [...centralCommands, ...hubCommands, ...demoCommands];
 
 function topHelp(): string {
   const lines = COMMANDS.map((c) => `  ares ${c.usage.padEnd(62)} ${c.summary.split('.')[0]}`);

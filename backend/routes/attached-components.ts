@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { badRequest, notFound } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
@@ -42,16 +43,17 @@ export function attachedComponentRoutes(app: FastifyInstance, ctx: CentralContex
       config: { auth: 'user_or_device' },
       schema: {
         tags: ['components'],
-        description: 'Read by the device itself (signed) or its owners and viewers.',
+        description:
+          'Read by the device itself (signed) or its owners and viewers. Answers with an ETag; a request with a matching If-None-Match gets 304 and no body, which is how hubs poll.',
         security: [{ bearer: [] }, { device: [] }],
         params: params('device_id'),
-        response: { 200: { type: 'array', items: componentOut }, ...errors(401, 403, 404) },
+        response: { 200: { type: 'array', items: componentOut }, 304: { type: 'null' }, ...errors(401, 403, 404) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { device_id } = request.params;
       await authorizeDevice(ctx, request, device_id, ['owner', 'viewer'], true);
-      return (
+      const list = (
         await db
           .selectFrom('attached_components')
           .select(cols)
@@ -59,6 +61,10 @@ export function attachedComponentRoutes(app: FastifyInstance, ctx: CentralContex
           .orderBy('id')
           .execute()
       ).map(out);
+      const etag = `"${createHash('sha256').update(JSON.stringify(list)).digest('base64url').slice(0, 22)}"`;
+      void reply.header('etag', etag).header('cache-control', 'private, no-cache');
+      if (request.headers['if-none-match'] === etag) return reply.status(304).send();
+      return list;
     },
   );
 

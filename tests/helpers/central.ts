@@ -4,8 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import * as x509 from '@peculiar/x509';
-import { webcrypto } from 'node:crypto';
 import { buildCentralApp } from '../../backend/app.js';
 import { createCentralContext } from '../../backend/central.js';
 import type { CentralContext } from '../../backend/context.js';
@@ -14,6 +12,7 @@ import { createAdmin } from '../../backend/admin-bootstrap.js';
 import { ManualClock } from '../../core/clock.js';
 import { loadConfig } from '../../core/config.js';
 import { silentLogger } from '../../core/logger.js';
+import { createCsr } from '../../daemon/identity/csr.js';
 import { deviceHeaders } from '../../sync/device-signing.js';
 import { generateClaimCode, type EnrollmentRecord } from '../../sync/enrollment.js';
 import type { DbTarget } from './databases.js';
@@ -108,17 +107,8 @@ export function fakeHub(hardwareVersion = '4B', variant = 'Standard'): FakeHub {
   };
 }
 
-export async function csrFor(hub: FakeHub, cn = hub.record.device_uuid): Promise<string> {
-  const pkcs8 = hub.privateKey.export({ type: 'pkcs8', format: 'der' });
-  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-  const priv = await webcrypto.subtle.importKey('pkcs8', pkcs8, alg, true, ['sign']);
-  const spki = (await import('node:crypto')).createPublicKey(hub.privateKey).export({ type: 'spki', format: 'der' });
-  const pub = await webcrypto.subtle.importKey('spki', spki, alg, true, ['verify']);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create(
-    { name: `CN=${cn}`, keys: { privateKey: priv, publicKey: pub }, signingAlgorithm: alg },
-    webcrypto,
-  );
-  return csr.toString('pem');
+export function csrFor(hub: FakeHub, cn = hub.record.device_uuid): Promise<string> {
+  return createCsr(hub.privateKey, cn);
 }
 
 /** Preregisters (as admin) and claims (as `owner`) a fake hub; returns central's device id. */
