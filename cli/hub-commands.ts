@@ -1,4 +1,4 @@
-import { HostRoot } from '../daemon/host-root.js';
+import { HostRoot } from '../core/host-root.js';
 import { Hub } from '../daemon/hub.js';
 import { readBoardIdentity } from '../daemon/identity/board.js';
 import { enrollmentRecord, loadOrCreateIdentity } from '../daemon/identity/identity.js';

@@ -7,7 +7,7 @@ import { Backoff, sleep } from './central/backoff.js';
 import { CentralClient } from './central/client.js';
 import { ComponentList, type ComponentSpec } from './central/component-list.js';
 import { obtainCredentials } from './central/provisioner.js';
-import { HostRoot } from './host-root.js';
+import { HostRoot } from '../core/host-root.js';
 import { readBoardIdentity } from './identity/board.js';
 import { boardChanged, loadOrCreateIdentity, type HubIdentity } from './identity/identity.js';
 import { CredentialStore, type HubCredentials } from './state/credentials.js';

@@ -1,33 +1,10 @@
 import type Database from 'better-sqlite3';
 import { AresError } from '../../core/errors.js';
 import type { HubCredentials } from '../state/credentials.js';
+import { isComponentList, type ComponentSpec } from '../../sync/components.js';
 import type { CentralClient } from './client.js';
 
-/** One attached component as central lists it (§4.3). */
-export interface ComponentSpec {
-  id: number;
-  component_type: string;
-  name: string | null;
-  pin_number: number | null;
-  pin_mode: string | null;
-  default_state: string | null;
-  config: Record<string, unknown> | null;
-}
-
-function isComponentList(v: unknown): v is ComponentSpec[] {
-  return (
-    Array.isArray(v) &&
-    v.every(
-      (c: Partial<ComponentSpec>) =>
-        typeof c === 'object' &&
-        c !== null &&
-        Number.isSafeInteger(c.id) &&
-        typeof c.component_type === 'string' &&
-        (c.pin_number === null || Number.isSafeInteger(c.pin_number)) &&
-        (c.config === null || (typeof c.config === 'object' && !Array.isArray(c.config))),
-    )
-  );
-}
+export type { ComponentSpec };
 
 export type ListResult =
   | { source: 'central'; changed: boolean; components: ComponentSpec[] }

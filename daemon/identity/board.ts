@@ -1,5 +1,5 @@
 import { AresError } from '../../core/errors.js';
-import type { HostRoot } from '../host-root.js';
+import type { HostRoot } from '../../core/host-root.js';
 
 export interface BoardIdentity {
   /** Lower-case hex, leading zeros kept as the kernel prints them. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { loadConfig } from '../../core/config.js';
 import { silentLogger } from '../../core/logger.js';
-import { HostRoot } from '../../daemon/host-root.js';
+import { HostRoot } from '../../core/host-root.js';
 import { Hub } from '../../daemon/hub.js';
 import { readBoardIdentity } from '../../daemon/identity/board.js';
 import { enrollmentRecord, loadOrCreateIdentity } from '../../daemon/identity/identity.js';

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { HostRoot } from '../../daemon/host-root.js';
+import { HostRoot } from '../../core/host-root.js';
 import { hardwareVersionOf, readBoardIdentity } from '../../daemon/identity/board.js';
 import { boardChanged, enrollmentRecord, loadOrCreateIdentity } from '../../daemon/identity/identity.js';
 import { isValidClaimCode } from '../../sync/enrollment.js';
