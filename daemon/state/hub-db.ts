@@ -14,6 +14,13 @@ const MIGRATIONS: string[] = [
      body text not null,
      fetched_at integer not null
    )`,
+  `create table lan_nodes (
+     node_id text primary key,
+     password_hash text,
+     legacy_http integer not null default 0,
+     source_addr text,
+     created_at integer not null
+   )`,
 ];
 
 export function openHubDb(stateDir: string): Database.Database {

@@ -1,0 +1,214 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Logger } from '../../core/logger.js';
+import { FrameGuard } from './frame-guard.js';
+import type { NodeRegistry } from './nodes.js';
+
+export interface BrokerLimits {
+  /** Largest MQTT packet a LAN client may send (bytes). */
+  maxPacketBytes: number;
+  maxConnections: number;
+  /** Sustained publishes per second per client (bursts up to twice that). */
+  maxPublishPerSecond: number;
+  maxTopicLevels: number;
+}
+
+export const DEFAULT_LIMITS: BrokerLimits = {
+  maxPacketBytes: 64 * 1024,
+  maxConnections: 64,
+  maxPublishPerSecond: 100,
+  maxTopicLevels: 8,
+};
+
+/** What a LAN node published under its own prefix: `local/{node_id}/{stream}`. */
+export type NodeMessageListener = (nodeId: string, stream: string, payload: Buffer) => void;
+
+type NodeClient = Client & { aresNodeId?: string; aresTokens?: number; aresRefill?: number };
+
+const AUTH_FAILED = Object.assign(new Error('bad node credentials'), { returnCode: 4 }) as AuthenticateError;
+
+/**
+ * The hub's LAN broker (§4.6): aedes (MQTT 3.1.1) on `hub.mqtt_port`. LAN clients authenticate as
+ * nodes (`ares hub nodes add`); a node publishes only under `local/{its node_id}/…` and subscribes
+ * only to `telemetry/#` and `alerts/#`. Packet size, connections, topic depth and publish rate are
+ * bounded; a client that breaks a rule is disconnected, the broker and the daemon carry on.
+ */
+export class LocalBroker {
+  #aedes: Aedes | undefined;
+  #server: Server | undefined;
+  readonly #sockets = new Set<Socket>();
+  readonly #clientsByNode = new Map<string, Set<Client>>();
+  #removalCheck: NodeJS.Timeout | undefined;
+  onNodeMessage: NodeMessageListener = () => undefined;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly nodes: NodeRegistry,
+    private readonly limits: BrokerLimits = DEFAULT_LIMITS,
+  ) {}
+
+  async start(port: number, host = '0.0.0.0'): Promise<number> {
+    const aedes = await Aedes.createBroker({
+      maxTopicLevels: this.limits.maxTopicLevels,
+      maxClientsIdLength: 64,
+      concurrency: 100,
+    });
+    this.#aedes = aedes;
+    aedes.authenticate = (client, username, password, done) => {
+      if (!username || !password) return done(AUTH_FAILED, false);
+      this.nodes.authenticate(username, password).then(
+        (ok) => {
+          if (ok) (client as NodeClient).aresNodeId = username;
+          else
+            this.log.warn(
+              { node_id: username.slice(0, 64), client_id: client.id },
+              'LAN client refused: bad node credentials',
+            );
+          done(ok ? null : AUTH_FAILED, ok);
+        },
+        () => done(AUTH_FAILED, false),
+      );
+    };
+    aedes.authorizePublish = (client, packet, done) => {
+      if (!client) return done(null); // the hub itself
+      const c = client as NodeClient;
+      const nodeId = c.aresNodeId;
+      if (
+        !nodeId ||
+        !packet.topic.startsWith(`local/${nodeId}/`) ||
+        packet.topic.includes('+') ||
+        packet.topic.includes('#')
+      ) {
+        this.log.warn(
+          { node_id: nodeId, topic: packet.topic.slice(0, 128) },
+          'LAN publish outside the node prefix: disconnecting',
+        );
+        return done(new Error('not allowed'));
+      }
+      if (!this.#takeToken(c)) {
+        this.log.warn({ node_id: nodeId }, 'LAN client over its publish rate: disconnecting');
+        return done(new Error('rate limit'));
+      }
+      done(null);
+    };
+    aedes.authorizeSubscribe = (client, sub, done) => {
+      // A null subscription is refused (SUBACK 0x80) while the client stays connected.
+      done(null, /^(telemetry|alerts)(\/|$)/.test(sub.topic) ? sub : null);
+    };
+    aedes.on('publish', (packet, client) => {
+      const nodeId = (client as NodeClient | null)?.aresNodeId;
+      if (!nodeId) return;
+      const stream = packet.topic.slice(`local/${nodeId}/`.length);
+      try {
+        this.onNodeMessage(nodeId, stream, packet.payload as Buffer);
+      } catch (err) {
+        this.log.error({ err, node_id: nodeId }, 'node message handler failed');
+      }
+    });
+    aedes.on('clientReady', (client) => {
+      const nodeId = (client as NodeClient).aresNodeId;
+      if (!nodeId) return;
+      let set = this.#clientsByNode.get(nodeId);
+      if (!set) this.#clientsByNode.set(nodeId, (set = new Set()));
+      set.add(client);
+    });
+    aedes.on('clientDisconnect', (client) => {
+      const nodeId = (client as NodeClient).aresNodeId;
+      const set = nodeId ? this.#clientsByNode.get(nodeId) : undefined;
+      set?.delete(client);
+      if (nodeId && set?.size === 0) this.#clientsByNode.delete(nodeId);
+    });
+    // Node removals are made by another process (the CLI) in hub.db; look for them every few seconds.
+    this.#removalCheck = setInterval(() => this.dropRemovedNodes(), 5000);
+    this.#removalCheck.unref();
+    aedes.on('clientError', (client, err) =>
+      this.log.debug({ client_id: client.id, err: err.message }, 'LAN client error'),
+    );
+    aedes.on('connectionError', (client, err) =>
+      this.log.debug({ client_id: client?.id, err: err.message }, 'LAN connection error'),
+    );
+
+    const server = createServer((socket) => this.#accept(aedes, socket));
+    server.maxConnections = this.limits.maxConnections;
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.log.error({ err }, 'LAN broker listener error'));
+    const addr = server.address();
+    return typeof addr === 'object' && addr ? addr.port : port;
+  }
+
+  #accept(aedes: Aedes, socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const guard = new FrameGuard(this.limits.maxPacketBytes, (reason) => {
+      this.log.warn(
+        { remote: socket.remoteAddress, reason },
+        'LAN client sent an oversized or malformed packet: disconnecting',
+      );
+      socket.destroy();
+    });
+    guard.on('error', () => socket.destroy());
+    socket.pipe(guard);
+    const stream = Duplex.from({ readable: guard, writable: socket });
+    stream.on('error', () => socket.destroy());
+    aedes.handle(stream);
+  }
+
+  /** Token bucket per client: `maxPublishPerSecond` sustained, twice that in a burst. */
+  #takeToken(c: NodeClient): boolean {
+    const now = Date.now();
+    const rate = this.limits.maxPublishPerSecond;
+    c.aresTokens ??= rate * 2;
+    c.aresRefill ??= now;
+    c.aresTokens = Math.min(rate * 2, c.aresTokens + ((now - c.aresRefill) / 1000) * rate);
+    c.aresRefill = now;
+    if (c.aresTokens < 1) return false;
+    c.aresTokens -= 1;
+    return true;
+  }
+
+  /** Publishes from the hub itself (component states, alerts), retained by default. */
+  publish(topic: string, payload: string | Buffer, retain = true): Promise<void> {
+    const aedes = this.#aedes;
+    if (!aedes) return Promise.resolve();
+    return new Promise((resolve, reject) =>
+      aedes.publish(
+        {
+          cmd: 'publish',
+          topic,
+          payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+          qos: 1,
+          retain,
+          dup: false,
+        },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+  }
+
+  /** Disconnects clients of nodes removed with `ares hub nodes remove` since they connected. */
+  dropRemovedNodes(): void {
+    for (const [nodeId, clients] of this.#clientsByNode) {
+      if (this.nodes.exists(nodeId)) continue;
+      this.log.info({ node_id: nodeId }, 'node removed: disconnecting its clients');
+      for (const c of clients) c.close();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#removalCheck) clearInterval(this.#removalCheck);
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (this.#aedes ? this.#aedes.close(() => resolve()) : resolve()));
+    this.#server = undefined;
+    this.#aedes = undefined;
+  }
+}
