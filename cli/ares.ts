@@ -39,11 +39,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(helpText(found.cmd));
       return 0;
     }
-    if (positionals.length > 0)
-      throw new AresError(
-        'ARES_ERR_USAGE',
-        `unexpected argument ${JSON.stringify(positionals[0])}\n\n${helpText(found.cmd)}`,
-      );
+    const want = found.cmd.positionals ?? 0;
+    if (positionals.length !== want) {
+      const what = positionals.length > want ? `unexpected argument ${JSON.stringify(positionals[want])}` : 'missing argument';
+      throw new AresError('ARES_ERR_USAGE', `${what}\n\n${helpText(found.cmd)}`);
+    }
     return await found.cmd.run(values as Record<string, string | boolean | undefined>, positionals);
   } catch (err) {
     if (err instanceof AresError && (err.code === 'ARES_ERR_CONFIG' || err.code === 'ARES_ERR_USAGE')) {

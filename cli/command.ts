@@ -9,6 +9,8 @@ export interface Command {
   summary: string;
   usage: string;
   options: Options;
+  /** How many positional arguments the command takes (default 0). */
+  positionals?: number;
   /** Returns the process exit code. */
   run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
 }

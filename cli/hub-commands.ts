@@ -1,4 +1,7 @@
 import { HostRoot } from '../core/host-root.js';
+import { AresError } from '../core/errors.js';
+import { NodeRegistry } from '../daemon/broker/nodes.js';
+import { openHubDb } from '../daemon/state/hub-db.js';
 import { Hub } from '../daemon/hub.js';
 import { readBoardIdentity } from '../daemon/identity/board.js';
 import { enrollmentRecord, loadOrCreateIdentity } from '../daemon/identity/identity.js';
@@ -33,6 +36,59 @@ export const hubCommands: Command[] = [
       const { identity, created } = loadOrCreateIdentity(config.hub.state_dir, board, config.hub.hardware_variant);
       if (created) log.info({ state_dir: config.hub.state_dir }, 'identity created');
       process.stdout.write(JSON.stringify(enrollmentRecord(identity)) + '\n');
+      return 0;
+    },
+  },
+  {
+    words: ['hub', 'nodes', 'add'],
+    summary:
+      'Allow a LAN sensor node on the hub: prints {"node_id","password"} once (only a hash is kept). --legacy-http: a CareDian ESP32 that POSTs /events without credentials, optionally pinned to --source ADDR. A running hub sees the change at once.',
+    usage: 'hub nodes add NAME [--legacy-http] [--source ADDR] [--config FILE]',
+    options: { 'legacy-http': { type: 'boolean' }, source: { type: 'string' } },
+    positionals: 1,
+    async run(values, positionals) {
+      const config = loadCliConfig(values);
+      const source = values['source'];
+      if (source !== undefined && !values['legacy-http']) throw new AresError('ARES_ERR_USAGE', '--source pins a --legacy-http node to an address; use both');
+      if (typeof source === 'string' && !/^[0-9a-fA-F:.]{2,45}$/.test(source)) throw new AresError('ARES_ERR_USAGE', `--source: not an IP address: ${JSON.stringify(source)}`);
+      const db = openHubDb(config.hub.state_dir);
+      try {
+        const added = await new NodeRegistry(db).add(positionals[0]!, { legacyHttp: values['legacy-http'] === true, ...(typeof source === 'string' ? { sourceAddr: source } : {}) });
+        process.stdout.write(JSON.stringify(added) + '\n');
+      } finally {
+        db.close();
+      }
+      return 0;
+    },
+  },
+  {
+    words: ['hub', 'nodes', 'list'],
+    summary: 'List the LAN nodes allowed on this hub, one JSON object per line.',
+    usage: 'hub nodes list [--config FILE]',
+    options: {},
+    async run(values) {
+      const db = openHubDb(loadCliConfig(values).hub.state_dir);
+      try {
+        for (const n of new NodeRegistry(db).list()) process.stdout.write(JSON.stringify(n) + '\n');
+      } finally {
+        db.close();
+      }
+      return 0;
+    },
+  },
+  {
+    words: ['hub', 'nodes', 'remove'],
+    summary: 'Remove a LAN node; a running hub disconnects it within a few seconds.',
+    usage: 'hub nodes remove NAME [--config FILE]',
+    options: {},
+    positionals: 1,
+    async run(values, positionals) {
+      const db = openHubDb(loadCliConfig(values).hub.state_dir);
+      try {
+        if (!new NodeRegistry(db).remove(positionals[0]!)) throw new AresError('ARES_ERR_USAGE', `no node named ${JSON.stringify(positionals[0])}`);
+      } finally {
+        db.close();
+      }
       return 0;
     },
   },

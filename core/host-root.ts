@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -21,5 +22,9 @@ export class HostRoot {
         return undefined;
       throw err;
     }
+  }
+
+  existsSync(hostPath: string): boolean {
+    return existsSync(this.path(hostPath));
   }
 }

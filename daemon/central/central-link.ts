@@ -1,0 +1,128 @@
+import type Database from 'better-sqlite3';
+import type { Clock } from '../../core/clock.js';
+import type { AresConfig } from '../../core/config.js';
+import { isAresError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { HubIdentity } from '../identity/identity.js';
+import { CredentialStore, type HubCredentials } from '../state/credentials.js';
+import { Backoff } from './backoff.js';
+import { CentralClient } from './client.js';
+import { ComponentList, type ComponentSpec } from './component-list.js';
+import { obtainCredentials } from './provisioner.js';
+
+export interface LinkStatus {
+  provisioned: boolean;
+  deviceId: number | undefined;
+  central: { reachable: boolean };
+  components: ComponentSpec[];
+  componentsSource: 'central' | 'cache' | 'none';
+}
+
+export interface CentralLinkDeps {
+  config: AresConfig;
+  log: Logger;
+  clock: Clock;
+  db: Database.Database;
+  identity: HubIdentity;
+  wait: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/**
+ * The hub's link to central: credentials (waiting for the owner's claim), then the attached-component
+ * list polled with conditional requests and cached in hub.db. Credentials central revokes (401) are
+ * wiped and the link goes back to waiting for provisioning. `start()` starts the background loop;
+ * `stop()` aborts it, in-flight requests included.
+ */
+export class CentralLink {
+  #abort: AbortController | undefined;
+  #loop: Promise<void> | undefined;
+  #creds: HubCredentials | undefined;
+  #status: LinkStatus = { provisioned: false, deviceId: undefined, central: { reachable: false }, components: [], componentsSource: 'none' };
+  /** Called with each new component list (the component runtime subscribes here). */
+  onComponents: (list: ComponentSpec[]) => void = () => undefined;
+
+  constructor(private readonly deps: CentralLinkDeps) {}
+
+  status(): Readonly<LinkStatus> {
+    return this.#status;
+  }
+
+  /** The owner's email once provisioned (it names the LAN telemetry topics). */
+  userEmail(): string | null {
+    return this.#creds?.user_email ?? null;
+  }
+
+  start(): void {
+    const { config, db, clock } = this.deps;
+    const store = new CredentialStore(config.hub.state_dir);
+    this.#creds = store.load();
+    this.#status = { ...this.#status, provisioned: this.#creds !== undefined, deviceId: this.#creds?.device_id };
+    const list = new ComponentList(db, () => clock.now());
+    if (this.#creds) {
+      const cached = list.cached(this.#creds.device_id);
+      if (cached) this.#apply(cached.components, 'cache');
+    }
+    this.#abort = new AbortController();
+    this.#loop = this.#run(store, list, this.#abort.signal).catch((err: unknown) => {
+      this.deps.log.error({ err }, 'central link stopped by an unexpected error');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#abort?.abort();
+    await this.#loop;
+  }
+
+  async #run(store: CredentialStore, list: ComponentList, signal: AbortSignal): Promise<void> {
+    const { config, log, identity, clock, wait } = this.deps;
+    const cfg = config.hub;
+    const pollBackoff = new Backoff(1000, cfg.components_poll_s * 1000);
+    while (!signal.aborted) {
+      const centralUrl = cfg.central_url ?? this.#creds?.api_url;
+      if (!centralUrl) {
+        log.warn('not provisioned and hub.central_url is unset: waiting for provisioning');
+        await wait(2 ** 31 - 1, signal);
+        continue;
+      }
+      const client = new CentralClient(centralUrl, identity.deviceUuid, clock, signal);
+      if (!this.#creds) {
+        this.#creds = await obtainCredentials({ client, identity, store, log, wait }, signal);
+        if (!this.#creds) return;
+        this.#status = { ...this.#status, provisioned: true, deviceId: this.#creds.device_id };
+      }
+      try {
+        const result = await list.refresh(client, this.#creds);
+        this.#status = { ...this.#status, central: { reachable: result.source === 'central' } };
+        if (result.source === 'cache') log.warn({ reason: result.reason }, 'central unreachable: running on the cached component list');
+        if (result.changed || this.#status.componentsSource === 'none') this.#apply(result.components, result.source);
+        pollBackoff.reset();
+        await wait(cfg.components_poll_s * 1000, signal);
+      } catch (err) {
+        if (isAresError(err) && err.code === 'ARES_ERR_UNAUTHORIZED') {
+          log.warn({ device_id: this.#creds.device_id }, 'central revoked this hub’s credentials: wiping them and returning to provisioning');
+          store.wipe();
+          list.clear();
+          this.#creds = undefined;
+          this.#status = { ...this.#status, provisioned: false, deviceId: undefined };
+          this.#apply([], 'none');
+          continue;
+        }
+        if (!isAresError(err) || !err.transient) throw err;
+        this.#status = { ...this.#status, central: { reachable: false } };
+        log.warn({ err: err.message }, 'component list: central unreachable and no cached copy yet');
+        await wait(pollBackoff.next(), signal);
+      }
+    }
+  }
+
+  #apply(components: ComponentSpec[], source: LinkStatus['componentsSource']): void {
+    this.#status = { ...this.#status, components, componentsSource: source };
+    this.deps.log.info({ source, components: components.map((c) => `${c.component_type}#${c.id}`) }, 'component list applied');
+    try {
+      this.onComponents(components);
+    } catch (err) {
+      // A listener's failure must not stop the hub from tracking central.
+      this.deps.log.error({ err }, 'component listener failed');
+    }
+  }
+}

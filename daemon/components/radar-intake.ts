@@ -1,0 +1,51 @@
+import { Ajv } from 'ajv';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import type { ComponentSpec } from '../../sync/components.js';
+import { RADAR_METRICS, radarFrameSchema, type RadarFrame } from '../http/radar-frame.js';
+import type { Pipeline } from './pipeline.js';
+
+/**
+ * Radar frames from LAN nodes (POST /events from legacy CareDian firmware, or `local/{node}/radar`
+ * over MQTT) become readings of the `radar` component whose `config.node_id` names the node. A node
+ * with no such component is accepted and reported once: central decides what is attached.
+ */
+export class RadarIntake {
+  readonly #validate = new Ajv({ allErrors: false }).compile<RadarFrame>({ ...radarFrameSchema, properties: { ...radarFrameSchema.properties, device_id: { type: 'string', maxLength: 64 } } });
+  readonly #unattributed = new Set<string>();
+
+  constructor(
+    private readonly deps: { pipeline: Pipeline; clock: Clock; components: () => readonly ComponentSpec[]; log: Logger },
+  ) {}
+
+  accept(nodeId: string, frame: RadarFrame): void {
+    const component = this.deps.components().find((c) => c.component_type === 'radar' && c.config?.['node_id'] === nodeId);
+    if (!component) {
+      if (!this.#unattributed.has(nodeId)) this.deps.log.warn({ node_id: nodeId }, 'radar frames from a node no radar component names (config.node_id): not attributed');
+      this.#unattributed.add(nodeId);
+      return;
+    }
+    const ts = this.deps.clock.now();
+    for (const metric of RADAR_METRICS) {
+      this.deps.pipeline.emit({ componentId: component.id, componentType: 'radar', kind: 'reading', name: metric, value: frame[metric], ts });
+    }
+    if (frame.fall_state === 1) this.deps.pipeline.emit({ componentId: component.id, componentType: 'radar', kind: 'event', name: 'radar_fall_state', data: { node_id: nodeId, node_ts: frame.ts }, ts });
+  }
+
+  /** MQTT payloads are untrusted bytes: parsed and validated here, refused with a log line. */
+  fromMqtt(nodeId: string, stream: string, payload: Buffer): void {
+    if (stream !== 'radar') return; // IMU streams feed fall detection (its own issue).
+    let frame: unknown;
+    try {
+      frame = JSON.parse(payload.toString('utf8'));
+    } catch {
+      this.deps.log.warn({ node_id: nodeId }, 'radar frame is not JSON: dropped');
+      return;
+    }
+    if (!this.#validate(frame)) {
+      this.deps.log.warn({ node_id: nodeId, problem: this.#validate.errors?.[0]?.message }, 'radar frame invalid: dropped');
+      return;
+    }
+    this.accept(nodeId, frame);
+  }
+}

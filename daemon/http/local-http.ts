@@ -1,0 +1,75 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from '../../core/logger.js';
+import type { NodeRegistry } from '../broker/nodes.js';
+import type { ComponentStatus } from '../components/runtime.js';
+import { radarFrameSchema, type RadarFrame } from './radar-frame.js';
+
+export interface HubHealth {
+  provisioned: boolean;
+  centralReachable: boolean;
+  clockSynced: boolean;
+  components: ComponentStatus[];
+}
+
+export interface LocalHttpDeps {
+  log: Logger;
+  nodes: NodeRegistry;
+  health: () => HubHealth;
+  /** A validated radar frame from a registered legacy node; resolves once the reading is accepted. */
+  onRadarFrame: (nodeId: string, frame: RadarFrame) => Promise<void>;
+}
+
+/**
+ * The hub's LAN HTTP (§4.8) on `hub.http_port`: health for people and monitors, Prometheus metrics,
+ * and POST /events for CareDian ESP32 radar nodes registered with `ares hub nodes add --legacy-http`.
+ */
+export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstance> {
+  // Radar nodes POST once a second each: per-request log lines would flood journald.
+  const app = Fastify({ loggerInstance: deps.log, bodyLimit: 4096, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ares_hub_' });
+  const componentHealth = new Gauge({ name: 'ares_hub_component_ok', help: '1 when the component is healthy', labelNames: ['component_id', 'component_type'] as const, registers: [registry] });
+  const provisioned = new Gauge({ name: 'ares_hub_provisioned', help: '1 once the hub holds credentials', registers: [registry] });
+  const reachable = new Gauge({ name: 'ares_hub_central_reachable', help: '1 while central answers', registers: [registry] });
+
+  app.setErrorHandler((err: { statusCode?: number; message: string; validation?: unknown }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) deps.log.error({ err }, 'local HTTP error');
+    void reply.status(status).send({ error: { code: status === 413 ? 'payload_too_large' : status === 403 ? 'forbidden' : 'bad_request', message: status === 500 ? 'internal error' : err.message } });
+  });
+
+  app.get('/healthz', async () => {
+    const h = deps.health();
+    const allOk = h.components.every((c) => c.health === 'ok');
+    return {
+      status: h.provisioned && h.centralReachable && allOk ? 'ok' : 'degraded',
+      provisioned: h.provisioned,
+      central: { reachable: h.centralReachable },
+      clock_synced: h.clockSynced,
+      // Lanes appear here with the store-and-forward buffer (sync issue); until then there are none.
+      buffer: {},
+      components: h.components.map((c) => ({ id: c.id, component_type: c.component_type, health: c.health, ...(c.reason ? { reason: c.reason } : {}) })),
+    };
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const h = deps.health();
+    componentHealth.reset();
+    for (const c of h.components) componentHealth.set({ component_id: String(c.id), component_type: c.component_type }, c.health === 'ok' ? 1 : 0);
+    provisioned.set(h.provisioned ? 1 : 0);
+    reachable.set(h.centralReachable ? 1 : 0);
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+
+  app.post<{ Body: RadarFrame }>('/events', { schema: { body: radarFrameSchema } }, async (request, reply) => {
+    const frame = request.body;
+    if (!deps.nodes.legacyAllowed(frame.device_id, request.socket.remoteAddress)) {
+      deps.log.warn({ device_id: frame.device_id, remote: request.socket.remoteAddress }, 'POST /events from an unregistered node');
+      return reply.status(403).send({ error: { code: 'forbidden', message: `unknown device_id ${frame.device_id}: register it with ares hub nodes add ${frame.device_id} --legacy-http` } });
+    }
+    await deps.onRadarFrame(frame.device_id, frame);
+    return reply.status(202).send({ status: 'accepted' });
+  });
+  return app as unknown as FastifyInstance;
+}
