@@ -1,8 +1,6 @@
 import type { Command } from './command.js';
 import { loadCliConfig, oneShotLogger, runUntilSignal, serviceLogger } from './runtime.js';
 import { AresError } from '../core/errors.js';
-import { startCentral } from '../backend/central.js';
-import { createAdmin } from '../backend/admin-bootstrap.js';
 
 export const centralCommands: Command[] = [
   {
@@ -13,6 +11,8 @@ export const centralCommands: Command[] = [
     async run(values) {
       const config = loadCliConfig(values);
       const log = serviceLogger(config);
+      // Imported when run: `ares hub` on a Pi must not load central's modules.
+      const { startCentral } = await import('../backend/central.js');
       const central = await startCentral(config, log);
       return runUntilSignal(log, () => central.close());
     },
@@ -29,6 +29,7 @@ export const centralCommands: Command[] = [
         throw new AresError('ARES_ERR_USAGE', '--password-stdin is required (passwords never go on the command line)');
       const config = loadCliConfig(values);
       const password = await readStdin();
+      const { createAdmin } = await import('../backend/admin-bootstrap.js');
       const result = await createAdmin(config, oneShotLogger(config), values['email'], password);
       process.stdout.write(JSON.stringify(result) + '\n');
       return 0;

@@ -1,12 +1,12 @@
-import { HostRoot } from '../core/host-root.js';
 import { AresError } from '../core/errors.js';
-import { NodeRegistry } from '../daemon/broker/nodes.js';
-import { openHubDb } from '../daemon/state/hub-db.js';
-import { Hub } from '../daemon/hub.js';
-import { readBoardIdentity } from '../daemon/identity/board.js';
-import { enrollmentRecord, loadOrCreateIdentity } from '../daemon/identity/identity.js';
 import type { Command } from './command.js';
 import { loadCliConfig, oneShotLogger, runUntilSignal, serviceLogger } from './runtime.js';
+
+/** The node registry and hub.db, imported when a `nodes` command runs. */
+async function nodeModules() {
+  const [{ NodeRegistry }, { openHubDb }] = await Promise.all([import('../daemon/broker/nodes.js'), import('../daemon/state/hub-db.js')]);
+  return { NodeRegistry, openHubDb };
+}
 
 export const hubCommands: Command[] = [
   {
@@ -18,6 +18,7 @@ export const hubCommands: Command[] = [
     async run(values) {
       const config = loadCliConfig(values);
       const log = serviceLogger(config);
+      const { Hub } = await import('../daemon/hub.js');
       const hub = new Hub(config, log);
       await hub.start();
       return runUntilSignal(log, () => hub.stop());
@@ -32,6 +33,9 @@ export const hubCommands: Command[] = [
     async run(values) {
       const config = loadCliConfig(values);
       const log = oneShotLogger(config);
+      const { HostRoot } = await import('../core/host-root.js');
+      const { readBoardIdentity } = await import('../daemon/identity/board.js');
+      const { enrollmentRecord, loadOrCreateIdentity } = await import('../daemon/identity/identity.js');
       const board = await readBoardIdentity(new HostRoot(config.hub.host_root));
       const { identity, created } = loadOrCreateIdentity(config.hub.state_dir, board, config.hub.hardware_variant);
       if (created) log.info({ state_dir: config.hub.state_dir }, 'identity created');
@@ -51,6 +55,7 @@ export const hubCommands: Command[] = [
       const source = values['source'];
       if (source !== undefined && !values['legacy-http']) throw new AresError('ARES_ERR_USAGE', '--source pins a --legacy-http node to an address; use both');
       if (typeof source === 'string' && !/^[0-9a-fA-F:.]{2,45}$/.test(source)) throw new AresError('ARES_ERR_USAGE', `--source: not an IP address: ${JSON.stringify(source)}`);
+      const { NodeRegistry, openHubDb } = await nodeModules();
       const db = openHubDb(config.hub.state_dir);
       try {
         const added = await new NodeRegistry(db).add(positionals[0]!, { legacyHttp: values['legacy-http'] === true, ...(typeof source === 'string' ? { sourceAddr: source } : {}) });
@@ -67,6 +72,7 @@ export const hubCommands: Command[] = [
     usage: 'hub nodes list [--config FILE]',
     options: {},
     async run(values) {
+      const { NodeRegistry, openHubDb } = await nodeModules();
       const db = openHubDb(loadCliConfig(values).hub.state_dir);
       try {
         for (const n of new NodeRegistry(db).list()) process.stdout.write(JSON.stringify(n) + '\n');
@@ -83,6 +89,7 @@ export const hubCommands: Command[] = [
     options: {},
     positionals: 1,
     async run(values, positionals) {
+      const { NodeRegistry, openHubDb } = await nodeModules();
       const db = openHubDb(loadCliConfig(values).hub.state_dir);
       try {
         if (!new NodeRegistry(db).remove(positionals[0]!)) throw new AresError('ARES_ERR_USAGE', `no node named ${JSON.stringify(positionals[0])}`);

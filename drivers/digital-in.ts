@@ -38,7 +38,10 @@ export function digitalInDriver(kind: DigitalInKind): DriverDescriptor {
       return new DigitalIn(ctx, kind, {
         debounceMs: numberSetting(c, 'debounce_ms', kind.defaultDebounceMs),
         activeLow: booleanSetting(c, 'active_low', kind.defaultActiveLow),
-        longPressMs: kind.defaultLongPressMs === undefined ? undefined : numberSetting(c, 'long_press_ms', kind.defaultLongPressMs),
+        longPressMs:
+          kind.defaultLongPressMs === undefined
+            ? undefined
+            : numberSetting(c, 'long_press_ms', kind.defaultLongPressMs),
       });
     },
   };

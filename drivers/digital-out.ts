@@ -30,7 +30,10 @@ export function digitalOutDriver(type: string, defaultMaxOnS?: number): DriverDe
       ...(defaultMaxOnS === undefined ? [] : numberProblems(c, 'max_on_s', MAX_ON_MIN_S, MAX_ON_MAX_S, 's')),
     ],
     create: (ctx) =>
-      new DigitalOut(ctx, defaultMaxOnS === undefined ? undefined : numberSetting(ctx.component, 'max_on_s', defaultMaxOnS)),
+      new DigitalOut(
+        ctx,
+        defaultMaxOnS === undefined ? undefined : numberSetting(ctx.component, 'max_on_s', defaultMaxOnS),
+      ),
   };
 }
 
@@ -184,7 +187,9 @@ export function numberProblems(c: ComponentSpec, key: string, min: number, max: 
 
 export function booleanProblems(c: ComponentSpec, key: string): string[] {
   const v = c.config?.[key];
-  return v === undefined || typeof v === 'boolean' ? [] : [`config.${key} must be true or false, not ${JSON.stringify(v)}`];
+  return v === undefined || typeof v === 'boolean'
+    ? []
+    : [`config.${key} must be true or false, not ${JSON.stringify(v)}`];
 }
 
 /** The setting after check() accepted it: the configured value or the type's default. */

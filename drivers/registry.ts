@@ -12,6 +12,9 @@ export const DRIVER_LOADERS: Readonly<Record<string, () => Promise<DriverModule>
   pump: () => import('./pump.js'),
   button: () => import('./button.js'),
   pir: () => import('./pir.js'),
+  dht22: () => import('./dht22.js'),
+  cpu_temp: () => import('./cpu-temp.js'),
+  system: () => import('./system.js'),
 };
 
 /** The descriptor for `type`, or undefined when no driver exists (the caller reports it). */

@@ -5,7 +5,7 @@
 // object {"bench", "results": [...]}; each result compares a metric with a baseline measured in the
 // same run. Prints a table, then `BENCH_JSON <combined JSON>`, writes bench/results/latest.json, and
 // exits 1 if any result has pass === false or a bench crashed.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -29,6 +29,15 @@ const names = readdirSync(benchDir)
 if (names.length === 0) {
   console.error(filter === undefined ? 'no bench/*.bench.ts found' : `no bench matches ${JSON.stringify(filter)}`);
   process.exit(1);
+}
+
+// Some benches measure the built daemon (`dist/`) in a child process, as it runs on a Pi.
+{
+  const r = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error('build failed: benches need a built dist/');
+    process.exit(1);
+  }
 }
 
 function runBench(name) {

@@ -1,6 +1,5 @@
 import type { Logger } from '../../core/logger.js';
 import { isAresError } from '../../core/errors.js';
-import { createCsr } from '../identity/csr.js';
 import type { HubIdentity } from '../identity/identity.js';
 import { isHubCredentials, type CredentialStore, type HubCredentials } from '../state/credentials.js';
 import { Backoff, sleep } from './backoff.js';
@@ -35,6 +34,8 @@ export async function obtainCredentials(
     if (state !== lastState) log.info({ state, ...fields }, `provisioning: ${state}`);
     lastState = state;
   };
+  // The X.509 library is large; a provisioned hub never needs it, so it is loaded only here.
+  const { createCsr } = await import('../identity/csr.js');
   const csr = await createCsr(identity.privateKey, identity.deviceUuid);
   while (!signal.aborted) {
     try {

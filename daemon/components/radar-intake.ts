@@ -1,8 +1,7 @@
-import { Ajv } from 'ajv';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { ComponentSpec } from '../../sync/components.js';
-import { RADAR_METRICS, radarFrameSchema, type RadarFrame } from '../http/radar-frame.js';
+import { RADAR_METRICS, checkRadarFrame, type RadarFrame } from '../http/radar-frame.js';
 import type { Pipeline } from './pipeline.js';
 
 /**
@@ -11,7 +10,6 @@ import type { Pipeline } from './pipeline.js';
  * with no such component is accepted and reported once: central decides what is attached.
  */
 export class RadarIntake {
-  readonly #validate = new Ajv({ allErrors: false }).compile<RadarFrame>({ ...radarFrameSchema, properties: { ...radarFrameSchema.properties, device_id: { type: 'string', maxLength: 64 } } });
   readonly #unattributed = new Set<string>();
 
   constructor(
@@ -42,10 +40,11 @@ export class RadarIntake {
       this.deps.log.warn({ node_id: nodeId }, 'radar frame is not JSON: dropped');
       return;
     }
-    if (!this.#validate(frame)) {
-      this.deps.log.warn({ node_id: nodeId, problem: this.#validate.errors?.[0]?.message }, 'radar frame invalid: dropped');
+    const checked = checkRadarFrame(frame);
+    if (typeof checked === 'string') {
+      this.deps.log.warn({ node_id: nodeId, problem: checked }, 'radar frame invalid: dropped');
       return;
     }
-    this.accept(nodeId, frame);
+    this.accept(nodeId, checked);
   }
 }

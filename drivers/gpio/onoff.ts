@@ -1,7 +1,15 @@
 import type { Gpio } from 'onoff';
 import type { HostRoot } from '../../core/host-root.js';
 import { gpioBase, sysfsNumber } from './gpiochip.js';
-import { type Bit, type Direction, type Edge, type GpioPin, type GpioPort, GpioError, type PinOptions } from './port.js';
+import {
+  type Bit,
+  type Direction,
+  type Edge,
+  type GpioPin,
+  type GpioPort,
+  GpioError,
+  type PinOptions,
+} from './port.js';
 import { checkOpenArgs, checkWatchable, edgeWanted } from './sim.js';
 
 type GpioClass = typeof Gpio;
@@ -27,9 +35,15 @@ export class OnoffGpioPort implements GpioPort {
     this.#pins.set(pin, 'opening');
     try {
       const number = sysfsNumber(await this.#gpioBase(), pin);
-      const opened = new OnoffPin(pin, direction, options, openGpio(await loadOnoff(), pin, number, direction, options), () => {
-        if (this.#pins.get(pin) === opened) this.#pins.delete(pin);
-      });
+      const opened = new OnoffPin(
+        pin,
+        direction,
+        options,
+        openGpio(await loadOnoff(), pin, number, direction, options),
+        () => {
+          if (this.#pins.get(pin) === opened) this.#pins.delete(pin);
+        },
+      );
       this.#pins.set(pin, opened);
       return opened;
     } catch (err) {
@@ -58,7 +72,9 @@ async function loadOnoff(): Promise<GpioClass> {
   try {
     ({ Gpio } = await import('onoff'));
   } catch (err) {
-    throw new GpioError(`no GPIO: the onoff package could not load (${(err as Error).message}); set hub.gpio: sim for development`);
+    throw new GpioError(
+      `no GPIO: the onoff package could not load (${(err as Error).message}); set hub.gpio: sim for development`,
+    );
   }
   if (!Gpio.accessible) {
     throw new GpioError(
@@ -98,14 +114,23 @@ class OnoffPin implements GpioPin {
 
   async read(): Promise<Bit> {
     this.#assertOpen('read');
-    return this.gpio.read();
+    try {
+      return await this.gpio.read();
+    } catch (err) {
+      throw this.#failed('read', err);
+    }
   }
 
   async write(value: Bit): Promise<void> {
     this.#assertOpen('write');
     if (this.direction !== 'out') throw new GpioError(`GPIO ${this.pin} is an input: it cannot be written`, this.pin);
-    if (value !== 0 && value !== 1) throw new GpioError(`GPIO ${this.pin}: level must be 0 or 1, not ${String(value)}`, this.pin);
-    await this.gpio.write(value);
+    if (value !== 0 && value !== 1)
+      throw new GpioError(`GPIO ${this.pin}: level must be 0 or 1, not ${String(value)}`, this.pin);
+    try {
+      await this.gpio.write(value);
+    } catch (err) {
+      throw this.#failed('write', err);
+    }
   }
 
   watch(listener: (value: Bit) => void): void {
@@ -128,8 +153,14 @@ class OnoffPin implements GpioPin {
     this.#closed = true;
     this.#listeners = [];
     // unexport hands the line back to the kernel; an output keeps its level (the pin stays driven).
-    this.gpio.unexport();
-    this.release();
+    try {
+      this.gpio.unexport();
+    } catch (err) {
+      throw this.#failed('unexport', err);
+    } finally {
+      // Our claim on the pin ends either way; a stuck export is the kernel's state, not ours.
+      this.release();
+    }
   }
 
   readonly #onInterrupt = (err: Error | null | undefined, value: Bit): void => {
@@ -143,6 +174,10 @@ class OnoffPin implements GpioPin {
     if (!edgeWanted(this.#edge, value)) return;
     for (const listener of [...this.#listeners]) listener(value);
   };
+
+  #failed(what: string, err: unknown): GpioError {
+    return new GpioError(`GPIO ${this.pin}: ${what} failed: ${(err as Error).message}`, this.pin);
+  }
 
   #assertOpen(what: string): void {
     if (this.#closed) throw new GpioError(`GPIO ${this.pin} is closed: cannot ${what}`, this.pin);

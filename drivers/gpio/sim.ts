@@ -1,5 +1,14 @@
 import { isBcmPin } from './gpiochip.js';
-import { type Bit, type Direction, type Edge, type GpioPin, type GpioPort, GpioError, MAX_BCM_PIN, type PinOptions } from './port.js';
+import {
+  type Bit,
+  type Direction,
+  type Edge,
+  type GpioPin,
+  type GpioPort,
+  GpioError,
+  MAX_BCM_PIN,
+  type PinOptions,
+} from './port.js';
 
 /**
  * In-memory GPIO for tests and the demo. The port models the wire: every pin has a level that
@@ -80,7 +89,8 @@ class SimPin implements GpioPin {
   async write(value: Bit): Promise<void> {
     this.#assertOpen('write');
     if (this.direction !== 'out') throw new GpioError(`GPIO ${this.pin} is an input: it cannot be written`, this.pin);
-    if (value !== 0 && value !== 1) throw new GpioError(`GPIO ${this.pin}: level must be 0 or 1, not ${String(value)}`, this.pin);
+    if (value !== 0 && value !== 1)
+      throw new GpioError(`GPIO ${this.pin}: level must be 0 or 1, not ${String(value)}`, this.pin);
     this.wire.set(this.pin, value);
   }
 

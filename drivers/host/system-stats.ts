@@ -14,7 +14,7 @@ export interface SystemSample {
 }
 
 /** Jiffies of one /proc/stat cpu line: busy and total. */
-interface CpuTimes {
+export interface CpuTimes {
   busy: number;
   total: number;
 }

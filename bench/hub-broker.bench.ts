@@ -1,0 +1,178 @@
+// The hub's LAN path and footprint, each next to a baseline measured in the same run:
+// 1. QoS1 publishes from an authenticated LAN node, accepted into the hub pipeline (frame guard,
+//    ACL, rate limiter, JSON validation, pipeline), vs. the same publishes to a bare aedes broker.
+//    Target: >= 0.8x the bare broker's msg/s.
+// 2. RSS of a real `ares hub` process (built dist/, simulated GPIO) idle with all six driver types
+//    running, vs. a bare `node` process. Target: <= 90 MB on x86.
+// Loopback only; every phase is bounded and the bench stops by itself.
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import { createAdmin } from '../backend/admin-bootstrap.js';
+import { startCentral } from '../backend/central.js';
+import { loadConfig } from '../core/config.js';
+import { HostRoot } from '../core/host-root.js';
+import { silentLogger } from '../core/logger.js';
+import { LocalBroker } from '../daemon/broker/local-broker.js';
+import { NodeRegistry } from '../daemon/broker/nodes.js';
+import { Pipeline } from '../daemon/components/pipeline.js';
+import { RadarIntake } from '../daemon/components/radar-intake.js';
+import { readBoardIdentity } from '../daemon/identity/board.js';
+import { enrollmentRecord, loadOrCreateIdentity } from '../daemon/identity/identity.js';
+import { openHubDb } from '../daemon/state/hub-db.js';
+import { systemClock } from '../core/clock.js';
+
+const MESSAGES = 20_000;
+const ROUNDS = 3;
+const log = (m: string) => void process.stderr.write(`[hub-broker] ${m}\n`);
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const FRAME = JSON.stringify({ device_id: 'bench', presence: 1, movement: 2, moving_range: 35, fall_state: 0, dwell_state: 1, ts: 1 });
+
+/** Publishes MESSAGES QoS1 messages (mqtt.js keeps them in flight) and waits for `done()`. */
+async function publishRun(port: number, topic: string, done: () => boolean, auth?: { username: string; password: string }): Promise<number> {
+  const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { ...auth, reconnectPeriod: 0, protocolVersion: 4 });
+  await new Promise((resolve, reject) => (client.once('connect', resolve), client.once('error', reject)));
+  const payload = Buffer.from(FRAME);
+  const start = performance.now();
+  const acks: Promise<unknown>[] = [];
+  for (let i = 0; i < MESSAGES; i++) acks.push(client.publishAsync(topic, payload, { qos: 1 }));
+  await Promise.all(acks);
+  while (!done()) await new Promise((r) => setImmediate(r));
+  const rate = MESSAGES / ((performance.now() - start) / 1000);
+  await client.endAsync();
+  return rate;
+}
+
+async function brokerThroughput(dir: string): Promise<{ hub: number; bare: number }> {
+  // Baseline: aedes with no auth, no limits, nothing listening to what is published.
+  const bare = await Aedes.createBroker();
+  const bareServer: Server = createServer((s) => bare.handle(s));
+  await new Promise<void>((r) => bareServer.listen(0, '127.0.0.1', r));
+  const barePort = (bareServer.address() as { port: number }).port;
+  let bareSeen = 0;
+  bare.on('publish', (_p, c) => void (c && bareSeen++));
+
+  // Subject: the hub's broker wired as daemon/hub.ts wires it, up to the pipeline.
+  const db = openHubDb(dir);
+  const nodes = new NodeRegistry(db);
+  const { password } = await nodes.add('bench');
+  // The production per-node rate limit (100/s) would (rightly) cut a flood off; the bench measures
+  // the path's cost, so the limiter runs with a ceiling the run never reaches.
+  const hubBroker = new LocalBroker(silentLogger(), nodes, { maxPacketBytes: 64 * 1024, maxConnections: 64, maxPublishPerSecond: 1e9, maxTopicLevels: 8 });
+  const hubPort = await hubBroker.start(0, '127.0.0.1');
+  const pipeline = new Pipeline(silentLogger());
+  let accepted = 0;
+  pipeline.on('count', () => void accepted++);
+  const radar = new RadarIntake({ pipeline, clock: systemClock, components: () => [{ id: 1, component_type: 'radar', name: null, pin_number: null, pin_mode: null, default_state: null, config: { node_id: 'bench' } }], log: silentLogger() });
+  hubBroker.onNodeMessage = (node, stream, payload) => radar.fromMqtt(node, stream, payload);
+
+  let bestHub = 0;
+  let bestBare = 0;
+  for (let i = 0; i < ROUNDS; i++) {
+    const b0 = bareSeen;
+    bestBare = Math.max(bestBare, await publishRun(barePort, 'local/bench/radar', () => bareSeen - b0 >= MESSAGES));
+    const a0 = accepted;
+    // Each frame becomes 5 readings in the pipeline.
+    bestHub = Math.max(bestHub, await publishRun(hubPort, 'local/bench/radar', () => accepted - a0 >= MESSAGES * 5, { username: 'bench', password: password! }));
+    log(`round ${i + 1}: hub ${round(bestHub, 0)} msg/s, bare aedes ${round(bestBare, 0)} msg/s`);
+  }
+  await hubBroker.stop();
+  db.close();
+  await new Promise<void>((r) => bareServer.close(() => r()));
+  await new Promise<void>((r) => bare.close(() => r()));
+  return { hub: bestHub, bare: bestBare };
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** Starts a child, returns its RSS after `settleMs`, and kills it. */
+async function childRss(args: string[], env: NodeJS.ProcessEnv, ready: (out: string) => boolean, settleMs: number): Promise<number> {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    for (let i = 0; i < 600 && !ready(out); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!ready(out)) throw new Error(`child never became ready:\n${out.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, settleMs));
+    return rssMb(child.pid!);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+async function hubIdleRss(dir: string): Promise<{ hub: number; bare: number; components: number }> {
+  // A real central (in this process, not measured) that the hub child provisions against.
+  const config = loadConfig({ env: {}, overrides: { 'central.data_dir': join(dir, 'central'), 'central.port': 0, 'log.level': 'silent' } });
+  const central = await startCentral(config, silentLogger());
+  try {
+    await createAdmin(config, silentLogger(), 'root@bench.invalid', 'root-password', central.ctx.db);
+    const api = async (method: 'POST', url: string, payload: object, auth?: string) => {
+      const res = await central.app.inject({ method, url, payload, ...(auth ? { headers: { authorization: auth } } : {}) });
+      if (res.statusCode >= 300) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+      return res.json<Record<string, unknown>>();
+    };
+    const token = async (email: string, password: string) => `Bearer ${(await api('POST', '/auth/login', { email, password }))['access_token'] as string}`;
+    const admin = await token('root@bench.invalid', 'root-password');
+    await api('POST', '/auth/register', { username: 'u', email: 'u@bench.invalid', password: 'user-password' });
+    const user = await token('u@bench.invalid', 'user-password');
+
+    const hostRoot = join(dir, 'host');
+    cpSync(join(ROOT, 'tests/fixtures/hosts/pi4'), hostRoot, { recursive: true });
+    for (const tree of ['thermal-pi4', 'iio-dht22', 'system-pi4']) cpSync(join(ROOT, 'tests/fixtures/hosts', tree), hostRoot, { recursive: true, force: true });
+    writeFileSync(join(hostRoot, 'proc/cpuinfo'), 'Serial\t\t: 10000000beefcafe\nModel\t\t: Raspberry Pi 4 Model B Rev 1.4\n');
+    const stateDir = join(dir, 'hub');
+    const { identity } = loadOrCreateIdentity(stateDir, await readBoardIdentity(new HostRoot(hostRoot)), 'Standard');
+    const rec = enrollmentRecord(identity);
+    const device = await api('POST', '/api/devices/preregister', rec, admin);
+    await api('POST', '/api/devices/claim', { cpu_serial: rec.cpu_serial, claim_code: rec.claim_code }, user);
+    const components = [
+      { component_type: 'led', pin_number: 17 },
+      { component_type: 'relay', pin_number: 27 },
+      { component_type: 'button', pin_number: 23 },
+      { component_type: 'pir', pin_number: 24 },
+      { component_type: 'dht22', pin_number: 4 },
+      { component_type: 'cpu_temp' },
+      { component_type: 'system' },
+    ];
+    for (const c of components) await api('POST', `/api/components/devices/${String(device['device_id'])}/components`, c, user);
+
+    const env = { ...process.env, ARES_HUB_STATE_DIR: stateDir, ARES_HUB_HOST_ROOT: hostRoot, ARES_HUB_CENTRAL_URL: central.url, ARES_HUB_GPIO: 'sim', ARES_HUB_MQTT_PORT: '0', ARES_HUB_HTTP_PORT: '0', ARES_LOG_LEVEL: 'info' };
+    const started = (out: string) => (out.match(/"msg":"component started"/g) ?? []).length >= components.length;
+    const hub = await childRss([join(ROOT, 'dist/cli/ares.js'), 'hub'], env, started, 5000);
+    const bare = await childRss(['-e', 'console.log("ready"); setInterval(() => {}, 1000)'], process.env, (o) => o.includes('ready'), 5000);
+    return { hub, bare, components: components.length };
+  } finally {
+    await central.close();
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ares-bench-hub-'));
+const hardStop = setTimeout(() => {
+  log('hard timeout: giving up');
+  process.exit(1);
+}, 240_000);
+try {
+  const t = await brokerThroughput(dir);
+  const m = await hubIdleRss(dir);
+  const ratio = t.hub / t.bare;
+  const results = [
+    { name: 'lan_qos1_accepted_per_s', value: round(t.hub, 0), unit: 'msg/s', baseline_name: 'bare_aedes', baseline_value: round(t.bare, 0), ratio: round(ratio, 3), target: '>= 0.8', pass: ratio >= 0.8 },
+    { name: 'hub_idle_rss_all_drivers', value: round(m.hub, 1), unit: 'MB', baseline_name: 'bare_node', baseline_value: round(m.bare, 1), ratio: round(m.hub / m.bare, 3), target: '<= 90 MB', pass: m.hub <= 90 },
+  ];
+  process.stdout.write(JSON.stringify({ bench: 'hub-broker', results }) + '\n');
+} finally {
+  clearTimeout(hardStop);
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,118 @@
+import type { ComponentSpec } from '../sync/components.js';
+import { SystemSampler } from './host/system-stats.js';
+import { readThrottled, type Throttled } from './host/vcgencmd.js';
+import type { Driver, DriverContext, DriverDescriptor } from './types.js';
+
+/**
+ * The hub's own health as a sensor component: CPU, memory, disk and uptime readings every
+ * `config.interval_s`, plus the firmware's under-voltage/throttling flags where vcgencmd exists,
+ * and a `power_problem` event the first time the firmware reports under-voltage.
+ */
+const INTERVAL_S = { default: 60, min: 1, max: 3600 } as const;
+
+function check(component: ComponentSpec): string[] {
+  const v = component.config?.['interval_s'];
+  if (v === undefined || v === null) return [];
+  if (typeof v === 'number' && Number.isFinite(v) && v >= INTERVAL_S.min && v <= INTERVAL_S.max) return [];
+  return [`config.interval_s must be a number of seconds from ${INTERVAL_S.min} to ${INTERVAL_S.max}`];
+}
+
+/** Clamped as well as checked: a timer must never spin even if check() was skipped. */
+function intervalMs(component: ComponentSpec): number {
+  const v = component.config?.['interval_s'];
+  const s = typeof v === 'number' && Number.isFinite(v) ? v : INTERVAL_S.default;
+  return Math.min(Math.max(s, INTERVAL_S.min), INTERVAL_S.max) * 1000;
+}
+
+export interface SystemDeps {
+  /** Seam for tests: what `vcgencmd get_throttled` reports (undefined = no vcgencmd). */
+  throttled?: () => Promise<Throttled | undefined>;
+}
+
+export function createSystemDriver(ctx: DriverContext, deps: SystemDeps = {}): Driver {
+  const sampler = new SystemSampler(ctx.host);
+  const throttled = deps.throttled ?? (() => readThrottled());
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> | undefined;
+  let running = false;
+  let statsFailing = false;
+  let flagsFailing = false;
+  /** Set once vcgencmd turns out not to exist: it will not appear while we run. */
+  let noVcgencmd = false;
+  let underVoltageReported = false;
+
+  const sampleStats = async (): Promise<void> => {
+    try {
+      const s = await sampler.sample();
+      if (!running) return;
+      if (statsFailing) ctx.log.info('system stats readable again');
+      statsFailing = false;
+      // The sample's keys are the metric names; an absent disk figure is simply not reported.
+      for (const [metric, value] of Object.entries(s)) ctx.out.reading(metric, value);
+    } catch (err) {
+      // Loud once per streak; the runtime's silence limit marks the component faulty if it lasts.
+      if (statsFailing) ctx.log.debug({ err }, 'system stats failed again');
+      else ctx.log.warn({ err }, 'system stats failed');
+      statsFailing = true;
+    }
+  };
+
+  const sampleFlags = async (): Promise<void> => {
+    if (noVcgencmd) return;
+    try {
+      const flags = await throttled();
+      if (!running) return;
+      if (!flags) {
+        noVcgencmd = true;
+        ctx.log.info('vcgencmd not found (not Raspberry Pi OS?): no under-voltage readings');
+        return;
+      }
+      flagsFailing = false;
+      ctx.out.reading('under_voltage', flags.under_voltage_now ? 1 : 0);
+      ctx.out.reading('throttled', flags.throttled_now ? 1 : 0);
+      // The occurred-bits stick until reboot: report the first sighting, not every sample.
+      if (flags.under_voltage_occurred && !underVoltageReported) {
+        underVoltageReported = true;
+        ctx.out.event('power_problem', { ...flags, raw: `0x${flags.raw.toString(16)}` });
+      }
+    } catch (err) {
+      if (flagsFailing) ctx.log.debug({ err }, 'vcgencmd failed again');
+      else ctx.log.warn({ err }, 'vcgencmd failed');
+      flagsFailing = true;
+    }
+  };
+
+  // Both halves catch their own errors: a timer callback has nobody to throw to.
+  const tick = async (): Promise<void> => {
+    await sampleStats();
+    await sampleFlags();
+  };
+  // One sample at a time: a slow vcgencmd skips a tick instead of piling up processes.
+  const poll = (): Promise<void> => (inFlight ??= tick().finally(() => (inFlight = undefined)));
+
+  return {
+    async start() {
+      if (running) return;
+      running = true;
+      await poll(); // a fresh hub shows data at once, not after the first interval
+      if (running) timer = setInterval(() => void poll(), intervalMs(ctx.component));
+    },
+    async stop() {
+      running = false;
+      clearInterval(timer);
+      timer = undefined;
+      await inFlight;
+    },
+  };
+}
+
+const system: DriverDescriptor = {
+  type: 'system',
+  actions: [],
+  check,
+  // The descriptor cannot see a component's interval: 3 × the default one.
+  silenceLimitMs: 3 * INTERVAL_S.default * 1000,
+  create: (ctx) => createSystemDriver(ctx),
+};
+
+export default system;
