@@ -33,10 +33,23 @@ const ROUNDS = 3;
 const log = (m: string) => void process.stderr.write(`[hub-broker] ${m}\n`);
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FRAME = JSON.stringify({ device_id: 'bench', presence: 1, movement: 2, moving_range: 35, fall_state: 0, dwell_state: 1, ts: 1 });
+const FRAME = JSON.stringify({
+  device_id: 'bench',
+  presence: 1,
+  movement: 2,
+  moving_range: 35,
+  fall_state: 0,
+  dwell_state: 1,
+  ts: 1,
+});
 
 /** Publishes MESSAGES QoS1 messages (mqtt.js keeps them in flight) and waits for `done()`. */
-async function publishRun(port: number, topic: string, done: () => boolean, auth?: { username: string; password: string }): Promise<number> {
+async function publishRun(
+  port: number,
+  topic: string,
+  done: () => boolean,
+  auth?: { username: string; password: string },
+): Promise<number> {
   const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { ...auth, reconnectPeriod: 0, protocolVersion: 4 });
   await new Promise((resolve, reject) => (client.once('connect', resolve), client.once('error', reject)));
   const payload = Buffer.from(FRAME);
@@ -65,12 +78,32 @@ async function brokerThroughput(dir: string): Promise<{ hub: number; bare: numbe
   const { password } = await nodes.add('bench');
   // The production per-node rate limit (100/s) would (rightly) cut a flood off; the bench measures
   // the path's cost, so the limiter runs with a ceiling the run never reaches.
-  const hubBroker = new LocalBroker(silentLogger(), nodes, { maxPacketBytes: 64 * 1024, maxConnections: 64, maxPublishPerSecond: 1e9, maxTopicLevels: 8 });
+  const hubBroker = new LocalBroker(silentLogger(), nodes, {
+    maxPacketBytes: 64 * 1024,
+    maxConnections: 64,
+    maxPublishPerSecond: 1e9,
+    maxTopicLevels: 8,
+  });
   const hubPort = await hubBroker.start(0, '127.0.0.1');
   const pipeline = new Pipeline(silentLogger());
   let accepted = 0;
   pipeline.on('count', () => void accepted++);
-  const radar = new RadarIntake({ pipeline, clock: systemClock, components: () => [{ id: 1, component_type: 'radar', name: null, pin_number: null, pin_mode: null, default_state: null, config: { node_id: 'bench' } }], log: silentLogger() });
+  const radar = new RadarIntake({
+    pipeline,
+    clock: systemClock,
+    components: () => [
+      {
+        id: 1,
+        component_type: 'radar',
+        name: null,
+        pin_number: null,
+        pin_mode: null,
+        default_state: null,
+        config: { node_id: 'bench' },
+      },
+    ],
+    log: silentLogger(),
+  });
   hubBroker.onNodeMessage = (node, stream, payload) => radar.fromMqtt(node, stream, payload);
 
   let bestHub = 0;
@@ -80,7 +113,13 @@ async function brokerThroughput(dir: string): Promise<{ hub: number; bare: numbe
     bestBare = Math.max(bestBare, await publishRun(barePort, 'local/bench/radar', () => bareSeen - b0 >= MESSAGES));
     const a0 = accepted;
     // Each frame becomes 5 readings in the pipeline.
-    bestHub = Math.max(bestHub, await publishRun(hubPort, 'local/bench/radar', () => accepted - a0 >= MESSAGES * 5, { username: 'bench', password: password! }));
+    bestHub = Math.max(
+      bestHub,
+      await publishRun(hubPort, 'local/bench/radar', () => accepted - a0 >= MESSAGES * 5, {
+        username: 'bench',
+        password: password!,
+      }),
+    );
     log(`round ${i + 1}: hub ${round(bestHub, 0)} msg/s, bare aedes ${round(bestBare, 0)} msg/s`);
   }
   await hubBroker.stop();
@@ -96,7 +135,12 @@ function rssMb(pid: number): number {
 }
 
 /** Starts a child, returns its RSS after `settleMs`, and kills it. */
-async function childRss(args: string[], env: NodeJS.ProcessEnv, ready: (out: string) => boolean, settleMs: number): Promise<number> {
+async function childRss(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: (out: string) => boolean,
+  settleMs: number,
+): Promise<number> {
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -114,24 +158,37 @@ async function childRss(args: string[], env: NodeJS.ProcessEnv, ready: (out: str
 
 async function hubIdleRss(dir: string): Promise<{ hub: number; bare: number; components: number }> {
   // A real central (in this process, not measured) that the hub child provisions against.
-  const config = loadConfig({ env: {}, overrides: { 'central.data_dir': join(dir, 'central'), 'central.port': 0, 'log.level': 'silent' } });
+  const config = loadConfig({
+    env: {},
+    overrides: { 'central.data_dir': join(dir, 'central'), 'central.port': 0, 'log.level': 'silent' },
+  });
   const central = await startCentral(config, silentLogger());
   try {
     await createAdmin(config, silentLogger(), 'root@bench.invalid', 'root-password', central.ctx.db);
     const api = async (method: 'POST', url: string, payload: object, auth?: string) => {
-      const res = await central.app.inject({ method, url, payload, ...(auth ? { headers: { authorization: auth } } : {}) });
+      const res = await central.app.inject({
+        method,
+        url,
+        payload,
+        ...(auth ? { headers: { authorization: auth } } : {}),
+      });
       if (res.statusCode >= 300) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
       return res.json<Record<string, unknown>>();
     };
-    const token = async (email: string, password: string) => `Bearer ${(await api('POST', '/auth/login', { email, password }))['access_token'] as string}`;
+    const token = async (email: string, password: string) =>
+      `Bearer ${(await api('POST', '/auth/login', { email, password }))['access_token'] as string}`;
     const admin = await token('root@bench.invalid', 'root-password');
     await api('POST', '/auth/register', { username: 'u', email: 'u@bench.invalid', password: 'user-password' });
     const user = await token('u@bench.invalid', 'user-password');
 
     const hostRoot = join(dir, 'host');
     cpSync(join(ROOT, 'tests/fixtures/hosts/pi4'), hostRoot, { recursive: true });
-    for (const tree of ['thermal-pi4', 'iio-dht22', 'system-pi4']) cpSync(join(ROOT, 'tests/fixtures/hosts', tree), hostRoot, { recursive: true, force: true });
-    writeFileSync(join(hostRoot, 'proc/cpuinfo'), 'Serial\t\t: 10000000beefcafe\nModel\t\t: Raspberry Pi 4 Model B Rev 1.4\n');
+    for (const tree of ['thermal-pi4', 'iio-dht22', 'system-pi4'])
+      cpSync(join(ROOT, 'tests/fixtures/hosts', tree), hostRoot, { recursive: true, force: true });
+    writeFileSync(
+      join(hostRoot, 'proc/cpuinfo'),
+      'Serial\t\t: 10000000beefcafe\nModel\t\t: Raspberry Pi 4 Model B Rev 1.4\n',
+    );
     const stateDir = join(dir, 'hub');
     const { identity } = loadOrCreateIdentity(stateDir, await readBoardIdentity(new HostRoot(hostRoot)), 'Standard');
     const rec = enrollmentRecord(identity);
@@ -146,12 +203,27 @@ async function hubIdleRss(dir: string): Promise<{ hub: number; bare: number; com
       { component_type: 'cpu_temp' },
       { component_type: 'system' },
     ];
-    for (const c of components) await api('POST', `/api/components/devices/${String(device['device_id'])}/components`, c, user);
+    for (const c of components)
+      await api('POST', `/api/components/devices/${String(device['device_id'])}/components`, c, user);
 
-    const env = { ...process.env, ARES_HUB_STATE_DIR: stateDir, ARES_HUB_HOST_ROOT: hostRoot, ARES_HUB_CENTRAL_URL: central.url, ARES_HUB_GPIO: 'sim', ARES_HUB_MQTT_PORT: '0', ARES_HUB_HTTP_PORT: '0', ARES_LOG_LEVEL: 'info' };
+    const env = {
+      ...process.env,
+      ARES_HUB_STATE_DIR: stateDir,
+      ARES_HUB_HOST_ROOT: hostRoot,
+      ARES_HUB_CENTRAL_URL: central.url,
+      ARES_HUB_GPIO: 'sim',
+      ARES_HUB_MQTT_PORT: '0',
+      ARES_HUB_HTTP_PORT: '0',
+      ARES_LOG_LEVEL: 'info',
+    };
     const started = (out: string) => (out.match(/"msg":"component started"/g) ?? []).length >= components.length;
     const hub = await childRss([join(ROOT, 'dist/cli/ares.js'), 'hub'], env, started, 5000);
-    const bare = await childRss(['-e', 'console.log("ready"); setInterval(() => {}, 1000)'], process.env, (o) => o.includes('ready'), 5000);
+    const bare = await childRss(
+      ['-e', 'console.log("ready"); setInterval(() => {}, 1000)'],
+      process.env,
+      (o) => o.includes('ready'),
+      5000,
+    );
     return { hub, bare, components: components.length };
   } finally {
     await central.close();
@@ -168,8 +240,26 @@ try {
   const m = await hubIdleRss(dir);
   const ratio = t.hub / t.bare;
   const results = [
-    { name: 'lan_qos1_accepted_per_s', value: round(t.hub, 0), unit: 'msg/s', baseline_name: 'bare_aedes', baseline_value: round(t.bare, 0), ratio: round(ratio, 3), target: '>= 0.8', pass: ratio >= 0.8 },
-    { name: 'hub_idle_rss_all_drivers', value: round(m.hub, 1), unit: 'MB', baseline_name: 'bare_node', baseline_value: round(m.bare, 1), ratio: round(m.hub / m.bare, 3), target: '<= 90 MB', pass: m.hub <= 90 },
+    {
+      name: 'lan_qos1_accepted_per_s',
+      value: round(t.hub, 0),
+      unit: 'msg/s',
+      baseline_name: 'bare_aedes',
+      baseline_value: round(t.bare, 0),
+      ratio: round(ratio, 3),
+      target: '>= 0.8',
+      pass: ratio >= 0.8,
+    },
+    {
+      name: 'hub_idle_rss_all_drivers',
+      value: round(m.hub, 1),
+      unit: 'MB',
+      baseline_name: 'bare_node',
+      baseline_value: round(m.bare, 1),
+      ratio: round(m.hub / m.bare, 3),
+      target: '<= 90 MB',
+      pass: m.hub <= 90,
+    },
   ];
   process.stdout.write(JSON.stringify({ bench: 'hub-broker', results }) + '\n');
 } finally {

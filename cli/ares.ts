@@ -41,7 +41,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const want = found.cmd.positionals ?? 0;
     if (positionals.length !== want) {
-      const what = positionals.length > want ? `unexpected argument ${JSON.stringify(positionals[want])}` : 'missing argument';
+      const what =
+        positionals.length > want ? `unexpected argument ${JSON.stringify(positionals[want])}` : 'missing argument';
       throw new AresError('ARES_ERR_USAGE', `${what}\n\n${helpText(found.cmd)}`);
     }
     return await found.cmd.run(values as Record<string, string | boolean | undefined>, positionals);

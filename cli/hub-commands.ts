@@ -4,7 +4,10 @@ import { loadCliConfig, oneShotLogger, runUntilSignal, serviceLogger } from './r
 
 /** The node registry and hub.db, imported when a `nodes` command runs. */
 async function nodeModules() {
-  const [{ NodeRegistry }, { openHubDb }] = await Promise.all([import('../daemon/broker/nodes.js'), import('../daemon/state/hub-db.js')]);
+  const [{ NodeRegistry }, { openHubDb }] = await Promise.all([
+    import('../daemon/broker/nodes.js'),
+    import('../daemon/state/hub-db.js'),
+  ]);
   return { NodeRegistry, openHubDb };
 }
 
@@ -53,12 +56,17 @@ export const hubCommands: Command[] = [
     async run(values, positionals) {
       const config = loadCliConfig(values);
       const source = values['source'];
-      if (source !== undefined && !values['legacy-http']) throw new AresError('ARES_ERR_USAGE', '--source pins a --legacy-http node to an address; use both');
-      if (typeof source === 'string' && !/^[0-9a-fA-F:.]{2,45}$/.test(source)) throw new AresError('ARES_ERR_USAGE', `--source: not an IP address: ${JSON.stringify(source)}`);
+      if (source !== undefined && !values['legacy-http'])
+        throw new AresError('ARES_ERR_USAGE', '--source pins a --legacy-http node to an address; use both');
+      if (typeof source === 'string' && !/^[0-9a-fA-F:.]{2,45}$/.test(source))
+        throw new AresError('ARES_ERR_USAGE', `--source: not an IP address: ${JSON.stringify(source)}`);
       const { NodeRegistry, openHubDb } = await nodeModules();
       const db = openHubDb(config.hub.state_dir);
       try {
-        const added = await new NodeRegistry(db).add(positionals[0]!, { legacyHttp: values['legacy-http'] === true, ...(typeof source === 'string' ? { sourceAddr: source } : {}) });
+        const added = await new NodeRegistry(db).add(positionals[0]!, {
+          legacyHttp: values['legacy-http'] === true,
+          ...(typeof source === 'string' ? { sourceAddr: source } : {}),
+        });
         process.stdout.write(JSON.stringify(added) + '\n');
       } finally {
         db.close();
@@ -92,7 +100,8 @@ export const hubCommands: Command[] = [
       const { NodeRegistry, openHubDb } = await nodeModules();
       const db = openHubDb(loadCliConfig(values).hub.state_dir);
       try {
-        if (!new NodeRegistry(db).remove(positionals[0]!)) throw new AresError('ARES_ERR_USAGE', `no node named ${JSON.stringify(positionals[0])}`);
+        if (!new NodeRegistry(db).remove(positionals[0]!))
+          throw new AresError('ARES_ERR_USAGE', `no node named ${JSON.stringify(positionals[0])}`);
       } finally {
         db.close();
       }

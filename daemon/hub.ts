@@ -64,8 +64,19 @@ export class Hub {
   }
 
   status(): HubStatus {
-    const link = this.#link?.status() ?? { provisioned: false, deviceId: undefined, central: { reachable: false }, components: [], componentsSource: 'none' as const };
-    return { ...link, deviceUuid: this.#identity?.deviceUuid, boardChanged: this.#identity ? boardChanged(this.#identity) : false, runtime: this.#runtime?.status() ?? [] };
+    const link = this.#link?.status() ?? {
+      provisioned: false,
+      deviceId: undefined,
+      central: { reachable: false },
+      components: [],
+      componentsSource: 'none' as const,
+    };
+    return {
+      ...link,
+      deviceUuid: this.#identity?.deviceUuid,
+      boardChanged: this.#identity ? boardChanged(this.#identity) : false,
+      runtime: this.#runtime?.status() ?? [],
+    };
   }
 
   ports(): { mqtt: number; http: number } {
@@ -88,7 +99,11 @@ export class Hub {
       // Seed §10: the SD card now runs on another board (moved or cloned). Central decides what that
       // means; the hub reports the truth and says so loudly instead of adopting the new board.
       this.log.error(
-        { enrolled_cpu_serial: identity.enrolledCpuSerial, cpu_serial: identity.cpuSerial, device_uuid: identity.deviceUuid },
+        {
+          enrolled_cpu_serial: identity.enrolledCpuSerial,
+          cpu_serial: identity.cpuSerial,
+          device_uuid: identity.deviceUuid,
+        },
         'hardware identity changed: this SD card was enrolled on another board; central will refuse it until an administrator re-registers it',
       );
     }
@@ -96,19 +111,49 @@ export class Hub {
     const db = (this.#db = openHubDb(cfg.state_dir));
     const nodes = new NodeRegistry(db);
 
-    this.#runtime = new ComponentRuntime({ log: this.log, clock: this.#clock, host, gpio: this.#gpio, pipeline: this.pipeline, load: loadDriver });
-    const link = (this.#link = new CentralLink({ config: this.config, log: this.log, clock: this.#clock, db, identity, wait: this.deps.wait ?? sleep }));
+    this.#runtime = new ComponentRuntime({
+      log: this.log,
+      clock: this.#clock,
+      host,
+      gpio: this.#gpio,
+      pipeline: this.pipeline,
+      load: loadDriver,
+    });
+    const link = (this.#link = new CentralLink({
+      config: this.config,
+      log: this.log,
+      clock: this.#clock,
+      db,
+      identity,
+      wait: this.deps.wait ?? sleep,
+    }));
     const broker = (this.#broker = new LocalBroker(this.log.child({ part: 'broker' }), nodes));
     this.#ports.mqtt = await broker.start(cfg.mqtt_port, this.deps.lanHost);
-    const publisher = new StatePublisher({ broker, deviceUuid: identity.deviceUuid, userEmail: () => link.userEmail(), components: () => link.status().components, log: this.log });
+    const publisher = new StatePublisher({
+      broker,
+      deviceUuid: identity.deviceUuid,
+      userEmail: () => link.userEmail(),
+      components: () => link.status().components,
+      log: this.log,
+    });
     this.pipeline.on('broker', (out) => publisher.publish(out));
-    const radar = new RadarIntake({ pipeline: this.pipeline, clock: this.#clock, components: () => link.status().components, log: this.log });
+    const radar = new RadarIntake({
+      pipeline: this.pipeline,
+      clock: this.#clock,
+      components: () => link.status().components,
+      log: this.log,
+    });
     broker.onNodeMessage = (nodeId, stream, payload) => radar.fromMqtt(nodeId, stream, payload);
 
     this.#http = await buildLocalHttp({
       log: this.log.child({ part: 'local-http' }),
       nodes,
-      health: () => ({ provisioned: link.status().provisioned, centralReachable: link.status().central.reachable, clockSynced: host.existsSync('/run/systemd/timesync/synchronized'), components: this.#runtime?.status() ?? [] }),
+      health: () => ({
+        provisioned: link.status().provisioned,
+        centralReachable: link.status().central.reachable,
+        clockSynced: host.existsSync('/run/systemd/timesync/synchronized'),
+        components: this.#runtime?.status() ?? [],
+      }),
       onRadarFrame: async (nodeId, frame) => radar.accept(nodeId, frame),
     });
     await this.#http.listen({ port: cfg.http_port, host: this.deps.lanHost ?? '0.0.0.0' });
@@ -116,10 +161,20 @@ export class Hub {
     this.#ports.http = typeof addr === 'object' && addr ? addr.port : cfg.http_port;
 
     link.onComponents = (list) => {
-      void this.#runtime?.apply(list).catch((err: unknown) => this.log.error({ err }, 'applying the component list failed'));
+      void this.#runtime
+        ?.apply(list)
+        .catch((err: unknown) => this.log.error({ err }, 'applying the component list failed'));
     };
     link.start();
-    this.log.info({ device_uuid: identity.deviceUuid, mqtt_port: this.#ports.mqtt, http_port: this.#ports.http, gpio: this.#gpio.name }, 'hub started');
+    this.log.info(
+      {
+        device_uuid: identity.deviceUuid,
+        mqtt_port: this.#ports.mqtt,
+        http_port: this.#ports.http,
+        gpio: this.#gpio.name,
+      },
+      'hub started',
+    );
   }
 
   async stop(): Promise<void> {

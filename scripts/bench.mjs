@@ -33,7 +33,10 @@ if (names.length === 0) {
 
 // Some benches measure the built daemon (`dist/`) in a child process, as it runs on a Pi.
 {
-  const r = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) {
     console.error('build failed: benches need a built dist/');
     process.exit(1);

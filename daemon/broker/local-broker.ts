@@ -1,8 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../../core/logger.js';
-import { FrameGuard } from './frame-guard.js';
+import { FrameScanner } from './frame-guard.js';
 import type { NodeRegistry } from './nodes.js';
 
 export interface BrokerLimits {
@@ -148,18 +147,20 @@ export class LocalBroker {
     this.#sockets.add(socket);
     socket.on('close', () => this.#sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    const guard = new FrameGuard(this.limits.maxPacketBytes, (reason) => {
-      this.log.warn(
-        { remote: socket.remoteAddress, reason },
-        'LAN client sent an oversized or malformed packet: disconnecting',
-      );
-      socket.destroy();
+    aedes.handle(socket);
+    // aedes pulls chunks with read(); each read also emits 'data', so the scanner sees every chunk
+    // as aedes gets it, without a stream in between.
+    const scanner = new FrameScanner(this.limits.maxPacketBytes);
+    socket.on('data', (chunk: Buffer) => {
+      const violation = scanner.feed(chunk);
+      if (violation) {
+        this.log.warn(
+          { remote: socket.remoteAddress, reason: violation },
+          'LAN client sent an oversized or malformed packet: disconnecting',
+        );
+        socket.destroy();
+      }
     });
-    guard.on('error', () => socket.destroy());
-    socket.pipe(guard);
-    const stream = Duplex.from({ readable: guard, writable: socket });
-    stream.on('error', () => socket.destroy());
-    aedes.handle(stream);
   }
 
   /** Token bucket per client: `maxPublishPerSecond` sustained, twice that in a burst. */

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { hash, verify, Algorithm } from '@node-rs/argon2';
 import { AresError } from '../../core/errors.js';
 
 export interface LanNode {
@@ -13,9 +12,12 @@ export interface LanNode {
 /** Node ids become MQTT topic levels and usernames: keep them to a safe alphabet. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-// Nodes connect rarely (an ESP32 reconnects after Wi-Fi drops), so argon2id at lighter settings than
-// accounts is affordable even on a Pi Zero 2 W; the passwords are 192-bit random anyway.
-const HASH = { algorithm: Algorithm.Argon2id, memoryCost: 8192, timeCost: 2, parallelism: 1 } as const;
+/**
+ * Node passwords are 192-bit random tokens generated here, never chosen by people, so a slow KDF adds
+ * nothing: guessing 2^192 is out of reach whatever the hash. SHA-256 (as for API tokens) keeps the
+ * hub free of an argon2 addon (memory on a Pi Zero 2 W) and authentication cheap.
+ */
+const hashToken = (token: string) => 'sha256:' + createHash('sha256').update(token).digest('hex');
 
 /**
  * LAN sensor nodes allowed on the hub's broker (and, with `legacy_http`, on POST /events). Kept in
@@ -42,13 +44,7 @@ export class NodeRegistry {
       .prepare(
         'insert into lan_nodes (node_id, password_hash, legacy_http, source_addr, created_at) values (?, ?, ?, ?, ?)',
       )
-      .run(
-        nodeId,
-        password ? await hash(password, HASH) : null,
-        opts.legacyHttp ? 1 : 0,
-        opts.sourceAddr ?? null,
-        Date.now(),
-      );
+      .run(nodeId, password ? hashToken(password) : null, opts.legacyHttp ? 1 : 0, opts.sourceAddr ?? null, Date.now());
     return password ? { node_id: nodeId, password } : { node_id: nodeId };
   }
 
@@ -79,11 +75,9 @@ export class NodeRegistry {
           { password_hash: string | null } | undefined)
       : undefined;
     if (!row?.password_hash || password.length > 256) return false;
-    try {
-      return await verify(row.password_hash, password.toString('utf8'));
-    } catch {
-      return false;
-    }
+    const given = Buffer.from(hashToken(password.toString('utf8')));
+    const stored = Buffer.from(row.password_hash);
+    return given.length === stored.length && timingSafeEqual(given, stored);
   }
 
   /** POST /events: a legacy node, from its pinned address when one was given. */

@@ -37,7 +37,13 @@ export class CentralLink {
   #abort: AbortController | undefined;
   #loop: Promise<void> | undefined;
   #creds: HubCredentials | undefined;
-  #status: LinkStatus = { provisioned: false, deviceId: undefined, central: { reachable: false }, components: [], componentsSource: 'none' };
+  #status: LinkStatus = {
+    provisioned: false,
+    deviceId: undefined,
+    central: { reachable: false },
+    components: [],
+    componentsSource: 'none',
+  };
   /** Called with each new component list (the component runtime subscribes here). */
   onComponents: (list: ComponentSpec[]) => void = () => undefined;
 
@@ -93,13 +99,17 @@ export class CentralLink {
       try {
         const result = await list.refresh(client, this.#creds);
         this.#status = { ...this.#status, central: { reachable: result.source === 'central' } };
-        if (result.source === 'cache') log.warn({ reason: result.reason }, 'central unreachable: running on the cached component list');
+        if (result.source === 'cache')
+          log.warn({ reason: result.reason }, 'central unreachable: running on the cached component list');
         if (result.changed || this.#status.componentsSource === 'none') this.#apply(result.components, result.source);
         pollBackoff.reset();
         await wait(cfg.components_poll_s * 1000, signal);
       } catch (err) {
         if (isAresError(err) && err.code === 'ARES_ERR_UNAUTHORIZED') {
-          log.warn({ device_id: this.#creds.device_id }, 'central revoked this hub’s credentials: wiping them and returning to provisioning');
+          log.warn(
+            { device_id: this.#creds.device_id },
+            'central revoked this hub’s credentials: wiping them and returning to provisioning',
+          );
           store.wipe();
           list.clear();
           this.#creds = undefined;
@@ -117,7 +127,10 @@ export class CentralLink {
 
   #apply(components: ComponentSpec[], source: LinkStatus['componentsSource']): void {
     this.#status = { ...this.#status, components, componentsSource: source };
-    this.deps.log.info({ source, components: components.map((c) => `${c.component_type}#${c.id}`) }, 'component list applied');
+    this.deps.log.info(
+      { source, components: components.map((c) => `${c.component_type}#${c.id}`) },
+      'component list applied',
+    );
     try {
       this.onComponents(components);
     } catch (err) {

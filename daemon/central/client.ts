@@ -1,12 +1,13 @@
 import type { KeyObject } from 'node:crypto';
-import { request } from 'undici';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { AresError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import { deviceHeaders } from '../../sync/device-signing.js';
 
 export interface CentralResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: IncomingHttpHeaders;
   /** Parsed JSON, or undefined for an empty body. */
   body: unknown;
 }
@@ -20,6 +21,9 @@ const TIMEOUT_MS = 15_000;
  * The hub's HTTP client for central: every request is signed over its exact bytes (§4.5). Network
  * trouble becomes a transient ARES_ERR_UNAVAILABLE; HTTP statuses are returned for the caller to
  * decide (401 means "credentials revoked", 409 not_claimed means "keep waiting").
+ *
+ * Built on node:http/https rather than undici (ARCHITECTURE §3's client): the hub makes a request
+ * every few seconds at most, and undici costs ~10 MB of resident memory a Pi Zero 2 W can use better.
  */
 export class CentralClient {
   constructor(
@@ -49,50 +53,59 @@ export class CentralClient {
         })
       : {};
     const url = new URL(path, this.baseUrl);
-    let res;
-    try {
-      res = await request(url, {
-        method,
-        headers: { ...signed, ...extraHeaders, ...(body.length > 0 ? { 'content-type': 'application/json' } : {}) },
-        ...(body.length > 0 ? { body } : {}),
-        headersTimeout: TIMEOUT_MS,
-        bodyTimeout: TIMEOUT_MS,
-        ...(this.signal ? { signal: this.signal } : {}),
-      });
-    } catch (err) {
-      throw new AresError('ARES_ERR_UNAVAILABLE', `central unreachable at ${url.origin}: ${(err as Error).message}`, {
-        transient: true,
-        cause: err,
-      });
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_RESPONSE_BYTES) {
-        res.body.destroy();
-        throw new AresError(
-          'ARES_ERR_UNAVAILABLE',
-          `central's answer to ${method} ${path} is larger than ${MAX_RESPONSE_BYTES} bytes`,
-          { transient: true },
+    const headers = {
+      ...signed,
+      ...extraHeaders,
+      ...(body.length > 0 ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
+    };
+    const { status, resHeaders, raw } = await new Promise<{
+      status: number;
+      resHeaders: IncomingHttpHeaders;
+      raw: Buffer;
+    }>((resolve, reject) => {
+      const unavailable = (why: string, cause?: unknown) =>
+        reject(
+          new AresError('ARES_ERR_UNAVAILABLE', `central unreachable at ${url.origin}: ${why}`, {
+            transient: true,
+            cause,
+          }),
         );
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
+      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+        url,
+        { method, headers, timeout: TIMEOUT_MS, ...(this.signal ? { signal: this.signal } : {}) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_RESPONSE_BYTES) {
+              res.destroy();
+              unavailable(`answer to ${method} ${path} is larger than ${MAX_RESPONSE_BYTES} bytes`);
+            } else chunks.push(chunk);
+          });
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, resHeaders: res.headers, raw: Buffer.concat(chunks) }),
+          );
+          res.on('error', (err) => unavailable(err.message, err));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
+      req.on('error', (err) => unavailable(err.message, err));
+      req.end(body);
+    });
     let parsed: unknown;
-    if (text.length > 0) {
+    if (raw.length > 0) {
       try {
-        parsed = JSON.parse(text);
+        parsed = JSON.parse(raw.toString('utf8'));
       } catch {
         throw new AresError(
           'ARES_ERR_UNAVAILABLE',
-          `central answered ${method} ${path} with ${res.statusCode} and a body that is not JSON`,
+          `central answered ${method} ${path} with ${status} and a body that is not JSON`,
           { transient: true },
         );
       }
     }
-    return { status: res.statusCode, headers: res.headers, body: parsed };
+    return { status, headers: resHeaders, body: parsed };
   }
 }
 

@@ -13,21 +13,47 @@ export class RadarIntake {
   readonly #unattributed = new Set<string>();
 
   constructor(
-    private readonly deps: { pipeline: Pipeline; clock: Clock; components: () => readonly ComponentSpec[]; log: Logger },
+    private readonly deps: {
+      pipeline: Pipeline;
+      clock: Clock;
+      components: () => readonly ComponentSpec[];
+      log: Logger;
+    },
   ) {}
 
   accept(nodeId: string, frame: RadarFrame): void {
-    const component = this.deps.components().find((c) => c.component_type === 'radar' && c.config?.['node_id'] === nodeId);
+    const component = this.deps
+      .components()
+      .find((c) => c.component_type === 'radar' && c.config?.['node_id'] === nodeId);
     if (!component) {
-      if (!this.#unattributed.has(nodeId)) this.deps.log.warn({ node_id: nodeId }, 'radar frames from a node no radar component names (config.node_id): not attributed');
+      if (!this.#unattributed.has(nodeId))
+        this.deps.log.warn(
+          { node_id: nodeId },
+          'radar frames from a node no radar component names (config.node_id): not attributed',
+        );
       this.#unattributed.add(nodeId);
       return;
     }
     const ts = this.deps.clock.now();
     for (const metric of RADAR_METRICS) {
-      this.deps.pipeline.emit({ componentId: component.id, componentType: 'radar', kind: 'reading', name: metric, value: frame[metric], ts });
+      this.deps.pipeline.emit({
+        componentId: component.id,
+        componentType: 'radar',
+        kind: 'reading',
+        name: metric,
+        value: frame[metric],
+        ts,
+      });
     }
-    if (frame.fall_state === 1) this.deps.pipeline.emit({ componentId: component.id, componentType: 'radar', kind: 'event', name: 'radar_fall_state', data: { node_id: nodeId, node_ts: frame.ts }, ts });
+    if (frame.fall_state === 1)
+      this.deps.pipeline.emit({
+        componentId: component.id,
+        componentType: 'radar',
+        kind: 'event',
+        name: 'radar_fall_state',
+        data: { node_id: nodeId, node_ts: frame.ts },
+        ts,
+      });
   }
 
   /** MQTT payloads are untrusted bytes: parsed and validated here, refused with a log line. */

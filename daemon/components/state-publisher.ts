@@ -43,7 +43,9 @@ export class StatePublisher {
     const sameType = components.filter((c) => c.component_type === out.componentType).length;
     const topics = sameType > 1 ? [`${base}/status`, `${base}/${out.componentId}/status`] : [`${base}/status`];
     for (const topic of topics) {
-      this.deps.broker.publish(topic, payload).catch((err: unknown) => this.deps.log.warn({ err, topic }, 'LAN state publish failed'));
+      this.deps.broker
+        .publish(topic, payload)
+        .catch((err: unknown) => this.deps.log.warn({ err, topic }, 'LAN state publish failed'));
     }
   }
 }

@@ -20,9 +20,14 @@ export class SimHost {
   ) {}
 
   start(gpio: SimGpioPort, pins: { button?: number; pir?: number }): void {
-    this.#write('/proc/cpuinfo', `processor\t: 0\nHardware\t: BCM2835\nSerial\t\t: ${this.cpuSerial}\nModel\t\t: Raspberry Pi 4 Model B Rev 1.4\n`);
+    this.#write(
+      '/proc/cpuinfo',
+      `processor\t: 0\nHardware\t: BCM2835\nSerial\t\t: ${this.cpuSerial}\nModel\t\t: Raspberry Pi 4 Model B Rev 1.4\n`,
+    );
     this.#write('/proc/device-tree/model', 'Raspberry Pi 4 Model B Rev 1.4\0');
     this.#write('/sys/bus/iio/devices/iio:device0/name', 'dht11\n');
+    // The help button is active-low: released means a high level until someone presses it.
+    if (pins.button !== undefined) gpio.setInput(pins.button, 1);
     this.#update();
     this.#timer = setInterval(() => {
       this.#tick++;
@@ -46,9 +51,18 @@ export class SimHost {
     const busy = 2000 + this.#tick * 37;
     this.#write('/sys/class/thermal/thermal_zone0/temp', `${Math.round(this.#temp * 1000)}\n`);
     this.#write('/sys/bus/iio/devices/iio:device0/in_temp_input', `${Math.round(this.#room * 1000)}\n`);
-    this.#write('/sys/bus/iio/devices/iio:device0/in_humidityrelative_input', `${Math.round((45 + Math.sin(this.#tick / 10) * 5) * 1000)}\n`);
-    this.#write('/proc/stat', `cpu  ${busy} 0 ${busy} ${busy * 8} 0 0 0 0 0 0\ncpu0 ${busy} 0 ${busy} ${busy * 8} 0 0 0 0 0 0\n`);
-    this.#write('/proc/meminfo', 'MemTotal:        3884376 kB\nMemFree:         2100000 kB\nMemAvailable:    3000000 kB\n');
+    this.#write(
+      '/sys/bus/iio/devices/iio:device0/in_humidityrelative_input',
+      `${Math.round((45 + Math.sin(this.#tick / 10) * 5) * 1000)}\n`,
+    );
+    this.#write(
+      '/proc/stat',
+      `cpu  ${busy} 0 ${busy} ${busy * 8} 0 0 0 0 0 0\ncpu0 ${busy} 0 ${busy} ${busy * 8} 0 0 0 0 0 0\n`,
+    );
+    this.#write(
+      '/proc/meminfo',
+      'MemTotal:        3884376 kB\nMemFree:         2100000 kB\nMemAvailable:    3000000 kB\n',
+    );
     this.#write('/proc/uptime', `${(1000 + this.#tick * 2).toFixed(2)} 3000.00\n`);
   }
 

@@ -68,7 +68,14 @@ t.test('ares hub with a bad setting exits 2 naming it', async (t) => {
 t.test('ares hub waiting for central stops within 5 s of SIGTERM', async (t) => {
   // Central at a closed port: the hub keeps retrying, and must still stop promptly.
   const child = spawn(process.execPath, [ARES, 'hub'], {
-    env: env({ ARES_HUB_STATE_DIR: stateDir(t), ARES_HUB_HOST_ROOT: PI4, ARES_HUB_CENTRAL_URL: 'http://127.0.0.1:9' }),
+    env: env({
+      ARES_HUB_STATE_DIR: stateDir(t),
+      ARES_HUB_HOST_ROOT: PI4,
+      ARES_HUB_CENTRAL_URL: 'http://127.0.0.1:9',
+      ARES_HUB_GPIO: 'sim',
+      ARES_HUB_MQTT_PORT: '0',
+      ARES_HUB_HTTP_PORT: '0',
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => {
@@ -84,4 +91,51 @@ t.test('ares hub waiting for central stops within 5 s of SIGTERM', async (t) => 
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   t.equal(code, 0);
   t.ok(Date.now() - sent < 5000, `stopped in ${Date.now() - sent} ms`);
+});
+
+t.test('ares hub on a machine without GPIO exits 2 naming hub.gpio', async (t) => {
+  const r = spawnSync(process.execPath, [ARES, 'hub'], {
+    env: env({ ARES_HUB_STATE_DIR: stateDir(t), ARES_HUB_HOST_ROOT: PI4, ARES_HUB_GPIO: 'auto' }),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  t.equal(r.status, 2, r.stderr);
+  t.match(r.stderr, /hub\.gpio/);
+});
+
+t.test('ares hub nodes add | list | remove', async (t) => {
+  const dir = stateDir(t);
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [ARES, 'hub', 'nodes', ...args], {
+      env: env({ ARES_HUB_STATE_DIR: dir }),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+  const added = run('add', 'esp32-bedroom');
+  t.equal(added.status, 0, added.stderr);
+  t.match(JSON.parse(added.stdout), { node_id: 'esp32-bedroom', password: /^[A-Za-z0-9_-]{32}$/ });
+  t.same(
+    JSON.parse(run('add', 'radar1', '--legacy-http', '--source', '192.0.2.7').stdout),
+    { node_id: 'radar1' },
+    'legacy nodes get no password',
+  );
+  const listed = run('list')
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { node_id: string; legacy_http: boolean });
+  t.same(
+    listed.map((n) => [n.node_id, n.legacy_http]),
+    [
+      ['esp32-bedroom', false],
+      ['radar1', true],
+    ],
+    'one JSON object per line',
+  );
+  t.notMatch(run('list').stdout, /password/, 'list never shows secrets');
+  t.equal(run('add', 'esp32-bedroom').status, 2, 'duplicate');
+  t.equal(run('add', 'bad name').status, 2, 'invalid name');
+  t.equal(run('add').status, 2, 'missing name');
+  t.equal(run('add', 'x', '--source', '192.0.2.1').status, 2, '--source needs --legacy-http');
+  t.equal(run('remove', 'radar1').status, 0);
+  t.equal(run('remove', 'radar1').status, 2, 'already gone');
 });

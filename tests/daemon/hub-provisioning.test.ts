@@ -37,7 +37,12 @@ function hostRoot(t: Teardown): string {
   const dir = mkdtempSync(join(tmpdir(), 'ares-hub-root-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(new URL('../fixtures/hosts/pi4', import.meta.url).pathname, dir, { recursive: true });
-  writeFileSync(join(dir, 'proc/cpuinfo'), `Serial\t\t: 10000000${Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0')}\n`);
+  writeFileSync(
+    join(dir, 'proc/cpuinfo'),
+    `Serial\t\t: 10000000${Math.floor(Math.random() * 0xffffffff)
+      .toString(16)
+      .padStart(8, '0')}\n`,
+  );
   return dir;
 }
 
@@ -49,79 +54,124 @@ async function setup(t: Teardown) {
   t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
   const config = loadConfig({
     env: {},
-    overrides: { 'hub.state_dir': stateDir, 'hub.host_root': hostRoot(t), 'hub.central_url': centralUrl, 'hub.components_poll_s': 1, 'hub.gpio': 'sim', 'hub.mqtt_port': 0, 'hub.http_port': 0 },
+    overrides: {
+      'hub.state_dir': stateDir,
+      'hub.host_root': hostRoot(t),
+      'hub.central_url': centralUrl,
+      'hub.components_poll_s': 1,
+      'hub.gpio': 'sim',
+      'hub.mqtt_port': 0,
+      'hub.http_port': 0,
+    },
   });
   // What `ares hub enroll` prints, preregistered by an admin.
-  const { identity } = loadOrCreateIdentity(stateDir, await readBoardIdentity(new HostRoot(config.hub.host_root)), config.hub.hardware_variant);
+  const { identity } = loadOrCreateIdentity(
+    stateDir,
+    await readBoardIdentity(new HostRoot(config.hub.host_root)),
+    config.hub.hardware_variant,
+  );
   const record = enrollmentRecord(identity);
-  const pre = await c.app.inject({ method: 'POST', url: '/api/devices/preregister', headers: c.adminAuth, payload: record });
+  const pre = await c.app.inject({
+    method: 'POST',
+    url: '/api/devices/preregister',
+    headers: c.adminAuth,
+    payload: record,
+  });
   if (pre.statusCode !== 201) throw new Error(pre.body);
   const newHub = (gpio = new SimGpioPort()) => {
     const hub = new Hub(config, silentLogger(), { gpio, lanHost: '127.0.0.1', wait: fastWait });
     t.teardown(() => hub.stop());
     return hub;
   };
-  const claim = (auth: Record<string, string>) => c.app.inject({ method: 'POST', url: '/api/devices/claim', headers: auth, payload: { cpu_serial: record.cpu_serial, claim_code: record.claim_code } });
+  const claim = (auth: Record<string, string>) =>
+    c.app.inject({
+      method: 'POST',
+      url: '/api/devices/claim',
+      headers: auth,
+      payload: { cpu_serial: record.cpu_serial, claim_code: record.claim_code },
+    });
   return { c, owner, stateDir, config, record, deviceId: json<{ device_id: number }>(pre).device_id, newHub, claim };
 }
 
-t.test('hub end to end: enroll → preregister → claim → credentials → drivers → LAN broker → live changes', async (t) => {
-  const s = await setup(t);
-  const gpio = new SimGpioPort();
-  const hub = s.newHub(gpio);
-  await hub.start();
-  t.equal(hub.status().deviceUuid, s.record.device_uuid, 'the hub uses the enrolled identity');
-  await new Promise((r) => setTimeout(r, 200));
-  t.notOk(hub.status().provisioned, 'waits while central answers not_claimed');
-  t.notOk(existsSync(join(s.stateDir, 'credentials.json')));
+t.test(
+  'hub end to end: enroll → preregister → claim → credentials → drivers → LAN broker → live changes',
+  async (t) => {
+    const s = await setup(t);
+    const gpio = new SimGpioPort();
+    const hub = s.newHub(gpio);
+    await hub.start();
+    t.equal(hub.status().deviceUuid, s.record.device_uuid, 'the hub uses the enrolled identity');
+    await new Promise((r) => setTimeout(r, 200));
+    t.notOk(hub.status().provisioned, 'waits while central answers not_claimed');
+    t.notOk(existsSync(join(s.stateDir, 'credentials.json')));
 
-  t.equal((await s.claim(s.owner.auth)).statusCode, 200);
-  await until('credentials', () => hub.status().provisioned);
-  t.equal(hub.status().deviceId, s.deviceId);
-  for (const f of ['credentials.json', 'device-cert.pem', 'ca.pem']) t.equal(statSync(join(s.stateDir, f)).mode & 0o777, 0o600, `${f} is 0600`);
-  await until('component list from central', () => hub.status().componentsSource === 'central');
+    t.equal((await s.claim(s.owner.auth)).statusCode, 200);
+    await until('credentials', () => hub.status().provisioned);
+    t.equal(hub.status().deviceId, s.deviceId);
+    for (const f of ['credentials.json', 'device-cert.pem', 'ca.pem'])
+      t.equal(statSync(join(s.stateDir, f)).mode & 0o777, 0o600, `${f} is 0600`);
+    await until('component list from central', () => hub.status().componentsSource === 'central');
 
-  // A LAN client (a phone on the home Wi-Fi), allowed with `ares hub nodes add phone` while the hub runs.
-  const db = openHubDb(s.stateDir);
-  const { password } = await new NodeRegistry(db).add('phone');
-  db.close();
-  const phone = mqtt.connect(`mqtt://127.0.0.1:${hub.ports().mqtt}`, { username: 'phone', password, reconnectPeriod: 0 });
-  t.teardown(() => phone.end(true));
-  const messages: Record<string, string> = {};
-  phone.on('message', (topic, payload) => (messages[topic] = payload.toString()));
-  await new Promise((r) => phone.once('connect', r));
-  await phone.subscribeAsync('telemetry/#');
+    // A LAN client (a phone on the home Wi-Fi), allowed with `ares hub nodes add phone` while the hub runs.
+    const db = openHubDb(s.stateDir);
+    const { password } = await new NodeRegistry(db).add('phone');
+    db.close();
+    const phone = mqtt.connect(`mqtt://127.0.0.1:${hub.ports().mqtt}`, {
+      username: 'phone',
+      password,
+      reconnectPeriod: 0,
+    });
+    t.teardown(() => phone.end(true));
+    const messages: Record<string, string> = {};
+    phone.on('message', (topic, payload) => (messages[topic] = payload.toString()));
+    await new Promise((r) => phone.once('connect', r));
+    await phone.subscribeAsync('telemetry/#');
 
-  const ledStates: string[] = [];
-  hub.pipeline.on('test', (o) => {
-    if (o.componentType === 'led' && o.kind === 'state') ledStates.push(o.state!);
-  });
-  const add = await s.c.app.inject({ method: 'POST', url: `/api/components/devices/${s.deviceId}/components`, headers: s.owner.auth, payload: { component_type: 'led', name: 'Hall', pin_number: 17, default_state: 'ON' } });
-  t.equal(add.statusCode, 201);
-  await until('the new led runs on the hub, no restart', () => hub.status().runtime.some((x) => x.component_type === 'led' && x.health === 'ok'));
-  t.equal(gpio.level(17), 1, 'the driver drives the (simulated) pin');
-  const topic = `telemetry/${s.owner.email}/${s.record.device_uuid}/led/status`;
-  await until('state on the LAN broker', () => topic in messages);
-  t.match(JSON.parse(messages[topic]!), { state: 'ON', name: 'Hall' }, 'retained state visible to LAN clients');
-  await new Promise((r) => setTimeout(r, 300));
-  t.same(ledStates, ['ON'], 'an unchanged list (304) does not restart the driver');
-  await hub.runtime().command(json<{ id: number }>(add).id, { action: 'off' });
-  t.equal(gpio.level(17), 0, 'commands reach the pin through the one entry point');
-  await until('OFF on the broker', () => JSON.parse(messages[topic]!).state === 'OFF');
+    const ledStates: string[] = [];
+    hub.pipeline.on('test', (o) => {
+      if (o.componentType === 'led' && o.kind === 'state') ledStates.push(o.state!);
+    });
+    const add = await s.c.app.inject({
+      method: 'POST',
+      url: `/api/components/devices/${s.deviceId}/components`,
+      headers: s.owner.auth,
+      payload: { component_type: 'led', name: 'Hall', pin_number: 17, default_state: 'ON' },
+    });
+    t.equal(add.statusCode, 201);
+    await until('the new led runs on the hub, no restart', () =>
+      hub.status().runtime.some((x) => x.component_type === 'led' && x.health === 'ok'),
+    );
+    t.equal(gpio.level(17), 1, 'the driver drives the (simulated) pin');
+    const topic = `telemetry/${s.owner.email}/${s.record.device_uuid}/led/status`;
+    await until('state on the LAN broker', () => topic in messages);
+    t.match(JSON.parse(messages[topic]!), { state: 'ON', name: 'Hall' }, 'retained state visible to LAN clients');
+    await new Promise((r) => setTimeout(r, 300));
+    t.same(ledStates, ['ON'], 'an unchanged list (304) does not restart the driver');
+    await hub.runtime().command(json<{ id: number }>(add).id, { action: 'off' });
+    t.equal(gpio.level(17), 0, 'commands reach the pin through the one entry point');
+    await until('OFF on the broker', () => JSON.parse(messages[topic]!).state === 'OFF');
 
-  const health = await fetch(`http://127.0.0.1:${hub.ports().http}/healthz`).then((r) => r.json());
-  t.match(health, { status: 'ok', provisioned: true, central: { reachable: true }, components: [{ component_type: 'led', health: 'ok' }] });
+    const health = await fetch(`http://127.0.0.1:${hub.ports().http}/healthz`).then((r) => r.json());
+    t.match(health, {
+      status: 'ok',
+      provisioned: true,
+      central: { reachable: true },
+      components: [{ component_type: 'led', health: 'ok' }],
+    });
 
-  // Central unreachable: a restarted hub starts from the cached list and keeps its credentials.
-  await hub.stop();
-  await s.c.app.close();
-  const offline = s.newHub();
-  await offline.start();
-  t.equal(offline.status().componentsSource, 'cache', 'starts from the last good copy');
-  t.match(offline.status().components, [{ component_type: 'led' }]);
-  t.ok(offline.status().provisioned, 'credentials survive a restart');
-  await until('led running offline', () => offline.status().runtime.some((x) => x.component_type === 'led' && x.health === 'ok'));
-});
+    // Central unreachable: a restarted hub starts from the cached list and keeps its credentials.
+    await hub.stop();
+    await s.c.app.close();
+    const offline = s.newHub();
+    await offline.start();
+    t.equal(offline.status().componentsSource, 'cache', 'starts from the last good copy');
+    t.match(offline.status().components, [{ component_type: 'led' }]);
+    t.ok(offline.status().provisioned, 'credentials survive a restart');
+    await until('led running offline', () =>
+      offline.status().runtime.some((x) => x.component_type === 'led' && x.health === 'ok'),
+    );
+  },
+);
 
 t.test('hub: revoked credentials are wiped and provisioning starts again', async (t) => {
   const s = await setup(t);
@@ -130,7 +180,10 @@ t.test('hub: revoked credentials are wiped and provisioning starts again', async
   await hub.start();
   await until('provisioned', () => hub.status().provisioned && hub.status().componentsSource === 'central');
 
-  t.equal((await s.c.app.inject({ method: 'DELETE', url: `/api/devices/${s.deviceId}`, headers: s.owner.auth })).statusCode, 204);
+  t.equal(
+    (await s.c.app.inject({ method: 'DELETE', url: `/api/devices/${s.deviceId}`, headers: s.owner.auth })).statusCode,
+    204,
+  );
   await until('credentials wiped', () => !hub.status().provisioned);
   t.notOk(existsSync(join(s.stateDir, 'credentials.json')), 'secret deleted from disk');
   t.notOk(existsSync(join(s.stateDir, 'device-cert.pem')), 'certificate deleted from disk');

@@ -11,7 +11,15 @@ import { buildLocalHttp } from '../../daemon/http/local-http.js';
 import { openHubDb } from '../../daemon/state/hub-db.js';
 import type { ComponentSpec } from '../../sync/components.js';
 
-const FRAME = { device_id: 'radar1', presence: 1, movement: 2, moving_range: 35, fall_state: 0, dwell_state: 1, ts: 12345 };
+const FRAME = {
+  device_id: 'radar1',
+  presence: 1,
+  movement: 2,
+  moving_range: 35,
+  fall_state: 0,
+  dwell_state: 1,
+  ts: 12345,
+};
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'ares-local-http-'));
@@ -25,12 +33,32 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   const pipeline = new Pipeline(silentLogger());
   const outputs: ComponentOutput[] = [];
   pipeline.on('test', (o) => outputs.push(o));
-  const components: ComponentSpec[] = [{ id: 7, component_type: 'radar', name: 'Bedroom', pin_number: null, pin_mode: null, default_state: null, config: { node_id: 'radar1' } }];
-  const radar = new RadarIntake({ pipeline, clock: new ManualClock(), components: () => components, log: silentLogger() });
+  const components: ComponentSpec[] = [
+    {
+      id: 7,
+      component_type: 'radar',
+      name: 'Bedroom',
+      pin_number: null,
+      pin_mode: null,
+      default_state: null,
+      config: { node_id: 'radar1' },
+    },
+  ];
+  const radar = new RadarIntake({
+    pipeline,
+    clock: new ManualClock(),
+    components: () => components,
+    log: silentLogger(),
+  });
   const app = await buildLocalHttp({
     log: silentLogger(),
     nodes,
-    health: () => ({ provisioned: true, centralReachable: false, clockSynced: true, components: [{ id: 7, component_type: 'radar', health: 'ok' }] }),
+    health: () => ({
+      provisioned: true,
+      centralReachable: false,
+      clockSynced: true,
+      components: [{ id: 7, component_type: 'radar', health: 'ok' }],
+    }),
     onRadarFrame: async (nodeId, frame) => radar.accept(nodeId, frame),
   });
   t.teardown(() => app.close());
@@ -43,7 +71,13 @@ t.test('POST /events accepts the CareDian radar JSON unchanged from registered l
   t.equal(res.statusCode, 202);
   t.same(
     s.outputs.map((o) => [o.componentId, o.name, o.value]),
-    [[7, 'presence', 1], [7, 'movement', 2], [7, 'moving_range', 35], [7, 'fall_state', 0], [7, 'dwell_state', 1]],
+    [
+      [7, 'presence', 1],
+      [7, 'movement', 2],
+      [7, 'moving_range', 35],
+      [7, 'fall_state', 0],
+      [7, 'dwell_state', 1],
+    ],
     'readings of the radar component that names the node',
   );
   const fall = await s.app.inject({ method: 'POST', url: '/events', payload: { ...FRAME, fall_state: 1 } });
@@ -56,9 +90,35 @@ t.test('unknown, unpinned-address and MQTT-only nodes get 403', async (t) => {
   const unknown = await s.app.inject({ method: 'POST', url: '/events', payload: { ...FRAME, device_id: 'ghost' } });
   t.equal(unknown.statusCode, 403);
   t.match(unknown.json(), { error: { code: 'forbidden', message: /ares hub nodes add ghost --legacy-http/ } });
-  t.equal((await s.app.inject({ method: 'POST', url: '/events', payload: { ...FRAME, device_id: 'pinned' }, remoteAddress: '192.0.2.10' })).statusCode, 403, 'wrong source address');
-  t.equal((await s.app.inject({ method: 'POST', url: '/events', payload: { ...FRAME, device_id: 'pinned' }, remoteAddress: '192.0.2.9' })).statusCode, 202, 'pinned address');
-  t.equal((await s.app.inject({ method: 'POST', url: '/events', payload: { ...FRAME, device_id: 'mqttnode' } })).statusCode, 403, 'an MQTT node is not a legacy HTTP node');
+  t.equal(
+    (
+      await s.app.inject({
+        method: 'POST',
+        url: '/events',
+        payload: { ...FRAME, device_id: 'pinned' },
+        remoteAddress: '192.0.2.10',
+      })
+    ).statusCode,
+    403,
+    'wrong source address',
+  );
+  t.equal(
+    (
+      await s.app.inject({
+        method: 'POST',
+        url: '/events',
+        payload: { ...FRAME, device_id: 'pinned' },
+        remoteAddress: '192.0.2.9',
+      })
+    ).statusCode,
+    202,
+    'pinned address',
+  );
+  t.equal(
+    (await s.app.inject({ method: 'POST', url: '/events', payload: { ...FRAME, device_id: 'mqttnode' } })).statusCode,
+    403,
+    'an MQTT node is not a legacy HTTP node',
+  );
   t.equal(s.outputs.length, 0, 'pinned node has no radar component: accepted, not attributed');
 });
 
@@ -78,7 +138,12 @@ t.test('hostile /events input is a 4xx and the daemon keeps serving', async (t) 
     ['oversized', { ...FRAME, pad: 'x'.repeat(10_000) }],
   ];
   for (const [what, payload] of bad) {
-    const res = await s.app.inject({ method: 'POST', url: '/events', headers: { 'content-type': 'application/json' }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/events',
+      headers: { 'content-type': 'application/json' },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
     t.ok(res.statusCode >= 400 && res.statusCode < 500, `${what}: ${res.statusCode}`);
     t.type(res.json().error?.message, 'string', `${what}: error body`);
   }
@@ -99,7 +164,18 @@ t.test('radar frames over MQTT are validated before they count', async (t) => {
 t.test('/healthz and /metrics', async (t) => {
   const s = await setup(t);
   const health = (await s.app.inject({ method: 'GET', url: '/healthz' })).json();
-  t.same(health, { status: 'degraded', provisioned: true, central: { reachable: false }, clock_synced: true, buffer: {}, components: [{ id: 7, component_type: 'radar', health: 'ok' }] }, 'degraded while central is unreachable');
+  t.same(
+    health,
+    {
+      status: 'degraded',
+      provisioned: true,
+      central: { reachable: false },
+      clock_synced: true,
+      buffer: {},
+      components: [{ id: 7, component_type: 'radar', health: 'ok' }],
+    },
+    'degraded while central is unreachable',
+  );
   const metrics = await s.app.inject({ method: 'GET', url: '/metrics' });
   t.match(metrics.body, /ares_hub_component_ok\{component_id="7",component_type="radar"\} 1/);
   t.match(metrics.body, /ares_hub_central_reachable 0/);
