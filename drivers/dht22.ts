@@ -96,7 +96,8 @@ const dht22: DriverDescriptor = {
   actions: [],
   check,
   // The descriptor cannot see a component's interval: 3 × the default one.
-  silenceLimitMs: 3 * INTERVAL_S.default * 1000,
+  // Three missed samples at the component's own interval.
+  silenceLimitMs: (component) => 3 * settings(component).intervalMs,
   create: (ctx) => createDht22Driver(ctx),
 };
 

@@ -111,7 +111,8 @@ const system: DriverDescriptor = {
   actions: [],
   check,
   // The descriptor cannot see a component's interval: 3 × the default one.
-  silenceLimitMs: 3 * INTERVAL_S.default * 1000,
+  // Three missed samples at the component's own interval.
+  silenceLimitMs: (component) => 3 * intervalMs(component),
   create: (ctx) => createSystemDriver(ctx),
 };
 

@@ -51,7 +51,10 @@ export interface DriverDescriptor {
   readonly actions: readonly string[];
   /** Problems with this component's pin/config for this driver ([] = fine). */
   check(component: ComponentSpec): string[];
-  /** A sensor silent for longer than this is marked faulty (seed §14); undefined = never. */
-  readonly silenceLimitMs?: number;
+  /**
+   * A sensor silent for longer than this (ms) is marked faulty (seed §14); undefined = never. A
+   * function when the limit follows the component's own settings (e.g. three sampling intervals).
+   */
+  readonly silenceLimitMs?: number | ((component: ComponentSpec) => number);
   create(ctx: DriverContext): Driver;
 }

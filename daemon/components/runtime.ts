@@ -223,7 +223,8 @@ export class ComponentRuntime {
   #checkSilence(): void {
     const now = this.deps.clock.now();
     for (const r of this.#running.values()) {
-      const limit = r.descriptor?.silenceLimitMs;
+      const declared = r.descriptor?.silenceLimitMs;
+      const limit = typeof declared === 'function' ? declared(r.spec) : declared;
       if (r.health === 'ok' && limit !== undefined && now - r.lastOutputAt > limit) {
         r.health = 'faulty';
         r.reason = `silent for more than ${Math.round(limit / 1000)} s`;
