@@ -1,6 +1,7 @@
 import type { ComponentSpec } from '../sync/components.js';
 import { readDht, type DhtOptions } from './host/iio-dht.js';
 import { SensorError } from './host/sensor-error.js';
+import { intervalMs, intervalProblems, periodicDriver } from './periodic.js';
 import type { Driver, DriverContext, DriverDescriptor } from './types.js';
 
 /**
@@ -14,36 +15,23 @@ const DEVICE_RE = /^iio:device\d+$/;
 const WARN_AFTER_TRANSIENT = 3;
 
 function check(component: ComponentSpec): string[] {
-  const problems: string[] = [];
-  const v = component.config?.['interval_s'];
-  const intervalOk = typeof v === 'number' && Number.isFinite(v) && v >= INTERVAL_S.min && v <= INTERVAL_S.max;
-  if (v !== undefined && v !== null && !intervalOk)
-    problems.push(`config.interval_s must be a number of seconds from ${INTERVAL_S.min} to ${INTERVAL_S.max}`);
+  const problems = intervalProblems(component, INTERVAL_S);
   const device = component.config?.['iio_device'];
   if (device !== undefined && device !== null && !(typeof device === 'string' && DEVICE_RE.test(device)))
     problems.push("config.iio_device must look like 'iio:device0'");
   return problems;
 }
 
-function settings(component: ComponentSpec): { intervalMs: number; device: string | undefined } {
-  const v = component.config?.['interval_s'];
-  const s = typeof v === 'number' && Number.isFinite(v) ? v : INTERVAL_S.default;
+function iioDevice(component: ComponentSpec): string | undefined {
   const device = component.config?.['iio_device'];
-  return {
-    // Clamped as well as checked: a timer must never spin even if check() was skipped.
-    intervalMs: Math.min(Math.max(s, INTERVAL_S.min), INTERVAL_S.max) * 1000,
-    device: typeof device === 'string' ? device : undefined,
-  };
+  return typeof device === 'string' ? device : undefined;
 }
 
 /** Seams for tests: the file reader and retry pacing of readDht. */
 export type Dht22Deps = Pick<DhtOptions, 'readFile' | 'pauseMs' | 'attempts'>;
 
 export function createDht22Driver(ctx: DriverContext, deps: Dht22Deps = {}): Driver {
-  const { intervalMs, device } = settings(ctx.component);
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> | undefined;
-  let running = false;
+  const device = iioDevice(ctx.component);
   let failures = 0;
   let warned = false;
 
@@ -58,11 +46,11 @@ export function createDht22Driver(ctx: DriverContext, deps: Dht22Deps = {}): Dri
     }
   };
 
-  // Never rejects: a timer callback has nobody to throw to.
-  const tick = async (): Promise<void> => {
+  // One read at a time: retries can outlast a short interval, and the sensor cannot be hurried.
+  return periodicDriver(intervalMs(ctx.component, INTERVAL_S), async (isRunning) => {
     try {
       const r = await readDht(ctx.host, { ...deps, device });
-      if (!running) return;
+      if (!isRunning()) return;
       if (warned) ctx.log.info({ failures, device: r.device }, 'DHT22 readings are back');
       failures = 0;
       warned = false;
@@ -71,33 +59,15 @@ export function createDht22Driver(ctx: DriverContext, deps: Dht22Deps = {}): Dri
     } catch (err) {
       failed(err);
     }
-  };
-  // One read at a time: retries can outlast a short interval, and the sensor cannot be hurried.
-  const poll = (): Promise<void> => (inFlight ??= tick().finally(() => (inFlight = undefined)));
-
-  return {
-    async start() {
-      if (running) return;
-      running = true;
-      await poll(); // a fresh hub shows a value at once, not after the first interval
-      if (running) timer = setInterval(() => void poll(), intervalMs);
-    },
-    async stop() {
-      running = false;
-      clearInterval(timer);
-      timer = undefined;
-      await inFlight;
-    },
-  };
+  });
 }
 
 const dht22: DriverDescriptor = {
   type: 'dht22',
   actions: [],
   check,
-  // The descriptor cannot see a component's interval: 3 × the default one.
   // Three missed samples at the component's own interval.
-  silenceLimitMs: (component) => 3 * settings(component).intervalMs,
+  silenceLimitMs: (component) => 3 * intervalMs(component, INTERVAL_S),
   create: (ctx) => createDht22Driver(ctx),
 };
 

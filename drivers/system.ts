@@ -1,6 +1,6 @@
-import type { ComponentSpec } from '../sync/components.js';
 import { SystemSampler } from './host/system-stats.js';
 import { readThrottled, type Throttled } from './host/vcgencmd.js';
+import { intervalMs, intervalProblems, periodicDriver } from './periodic.js';
 import type { Driver, DriverContext, DriverDescriptor } from './types.js';
 
 /**
@@ -10,20 +10,6 @@ import type { Driver, DriverContext, DriverDescriptor } from './types.js';
  */
 const INTERVAL_S = { default: 60, min: 1, max: 3600 } as const;
 
-function check(component: ComponentSpec): string[] {
-  const v = component.config?.['interval_s'];
-  if (v === undefined || v === null) return [];
-  if (typeof v === 'number' && Number.isFinite(v) && v >= INTERVAL_S.min && v <= INTERVAL_S.max) return [];
-  return [`config.interval_s must be a number of seconds from ${INTERVAL_S.min} to ${INTERVAL_S.max}`];
-}
-
-/** Clamped as well as checked: a timer must never spin even if check() was skipped. */
-function intervalMs(component: ComponentSpec): number {
-  const v = component.config?.['interval_s'];
-  const s = typeof v === 'number' && Number.isFinite(v) ? v : INTERVAL_S.default;
-  return Math.min(Math.max(s, INTERVAL_S.min), INTERVAL_S.max) * 1000;
-}
-
 export interface SystemDeps {
   /** Seam for tests: what `vcgencmd get_throttled` reports (undefined = no vcgencmd). */
   throttled?: () => Promise<Throttled | undefined>;
@@ -32,19 +18,16 @@ export interface SystemDeps {
 export function createSystemDriver(ctx: DriverContext, deps: SystemDeps = {}): Driver {
   const sampler = new SystemSampler(ctx.host);
   const throttled = deps.throttled ?? (() => readThrottled());
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<void> | undefined;
-  let running = false;
   let statsFailing = false;
   let flagsFailing = false;
   /** Set once vcgencmd turns out not to exist: it will not appear while we run. */
   let noVcgencmd = false;
   let underVoltageReported = false;
 
-  const sampleStats = async (): Promise<void> => {
+  const sampleStats = async (isRunning: () => boolean): Promise<void> => {
     try {
       const s = await sampler.sample();
-      if (!running) return;
+      if (!isRunning()) return;
       if (statsFailing) ctx.log.info('system stats readable again');
       statsFailing = false;
       // The sample's keys are the metric names; an absent disk figure is simply not reported.
@@ -57,11 +40,11 @@ export function createSystemDriver(ctx: DriverContext, deps: SystemDeps = {}): D
     }
   };
 
-  const sampleFlags = async (): Promise<void> => {
+  const sampleFlags = async (isRunning: () => boolean): Promise<void> => {
     if (noVcgencmd) return;
     try {
       const flags = await throttled();
-      if (!running) return;
+      if (!isRunning()) return;
       if (!flags) {
         noVcgencmd = true;
         ctx.log.info('vcgencmd not found (not Raspberry Pi OS?): no under-voltage readings');
@@ -82,37 +65,19 @@ export function createSystemDriver(ctx: DriverContext, deps: SystemDeps = {}): D
     }
   };
 
-  // Both halves catch their own errors: a timer callback has nobody to throw to.
-  const tick = async (): Promise<void> => {
-    await sampleStats();
-    await sampleFlags();
-  };
-  // One sample at a time: a slow vcgencmd skips a tick instead of piling up processes.
-  const poll = (): Promise<void> => (inFlight ??= tick().finally(() => (inFlight = undefined)));
-
-  return {
-    async start() {
-      if (running) return;
-      running = true;
-      await poll(); // a fresh hub shows data at once, not after the first interval
-      if (running) timer = setInterval(() => void poll(), intervalMs(ctx.component));
-    },
-    async stop() {
-      running = false;
-      clearInterval(timer);
-      timer = undefined;
-      await inFlight;
-    },
-  };
+  // Both halves catch their own errors; one sample at a time, so a slow vcgencmd skips a tick.
+  return periodicDriver(intervalMs(ctx.component, INTERVAL_S), async (isRunning) => {
+    await sampleStats(isRunning);
+    await sampleFlags(isRunning);
+  });
 }
 
 const system: DriverDescriptor = {
   type: 'system',
   actions: [],
-  check,
-  // The descriptor cannot see a component's interval: 3 × the default one.
+  check: (component) => intervalProblems(component, INTERVAL_S),
   // Three missed samples at the component's own interval.
-  silenceLimitMs: (component) => 3 * intervalMs(component),
+  silenceLimitMs: (component) => 3 * intervalMs(component, INTERVAL_S),
   create: (ctx) => createSystemDriver(ctx),
 };
 
