@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AresConfig } from '../core/config.js';
+import { AresError } from '../core/errors.js';
 import { HostRoot } from '../core/host-root.js';
 import type { Logger } from '../core/logger.js';
 import { createGpioPort } from '../drivers/gpio/create.js';
@@ -19,6 +21,15 @@ import { readBoardIdentity } from './identity/board.js';
 import { boardChanged, loadOrCreateIdentity, type HubIdentity } from './identity/identity.js';
 import { RadarIntake } from './components/radar-intake.js';
 import { openHubDb } from './state/hub-db.js';
+
+function readTlsFiles(cert: string | undefined, key: string | undefined): { cert: Buffer; key: Buffer } {
+  if (!cert || !key) throw new AresError('ARES_ERR_CONFIG', 'hub.mqtt_tls_cert and hub.mqtt_tls_key must be set together');
+  try {
+    return { cert: readFileSync(cert), key: readFileSync(key) };
+  } catch (err) {
+    throw new AresError('ARES_ERR_CONFIG', `hub.mqtt_tls_cert/mqtt_tls_key: ${(err as Error).message}`, { cause: err });
+  }
+}
 
 export interface HubDeps {
   clock?: Clock;
@@ -51,7 +62,7 @@ export class Hub {
   #gpio: GpioPort | undefined;
   #broker: LocalBroker | undefined;
   #http: FastifyInstance | undefined;
-  #ports = { mqtt: 0, http: 0 };
+  #ports: { mqtt: number; http: number; mqttTls?: number } = { mqtt: 0, http: 0 };
   readonly pipeline: Pipeline;
 
   constructor(
@@ -79,7 +90,7 @@ export class Hub {
     };
   }
 
-  ports(): { mqtt: number; http: number } {
+  ports(): { mqtt: number; http: number; mqttTls?: number } {
     return this.#ports;
   }
 
@@ -129,6 +140,9 @@ export class Hub {
     }));
     const broker = (this.#broker = new LocalBroker(this.log.child({ part: 'broker' }), nodes));
     this.#ports.mqtt = await broker.start(cfg.mqtt_port, this.deps.lanHost);
+    if (cfg.mqtt_tls_cert !== undefined || cfg.mqtt_tls_key !== undefined) {
+      this.#ports.mqttTls = await broker.startTls(cfg.mqtt_tls_port, readTlsFiles(cfg.mqtt_tls_cert, cfg.mqtt_tls_key), this.deps.lanHost);
+    }
     const publisher = new StatePublisher({
       broker,
       deviceUuid: identity.deviceUuid,

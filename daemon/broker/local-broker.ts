@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../../core/logger.js';
 import { FrameScanner } from './frame-guard.js';
@@ -35,7 +36,7 @@ const AUTH_FAILED = Object.assign(new Error('bad node credentials'), { returnCod
  */
 export class LocalBroker {
   #aedes: Aedes | undefined;
-  #server: Server | undefined;
+  readonly #servers: Server[] = [];
   readonly #sockets = new Set<Socket>();
   readonly #clientsByNode = new Map<string, Set<Client>>();
   #removalCheck: NodeJS.Timeout | undefined;
@@ -128,9 +129,24 @@ export class LocalBroker {
       this.log.debug({ client_id: client?.id, err: err.message }, 'LAN connection error'),
     );
 
-    const server = createServer((socket) => this.#accept(aedes, socket));
+    return this.#listen(createServer((socket) => this.#accept(aedes, socket)), port, host);
+  }
+
+  /**
+   * An additional MQTT-over-TLS listener with the same rules (nodes that can do TLS, such as phones);
+   * call after start(). Handshake failures drop that connection only.
+   */
+  async startTls(port: number, tls: TlsOptions, host = '0.0.0.0'): Promise<number> {
+    const aedes = this.#aedes;
+    if (!aedes) throw new Error('LocalBroker.startTls before start');
+    const server = createTlsServer(tls, (socket) => this.#accept(aedes, socket));
+    server.on('tlsClientError', (err) => this.log.debug({ err: err.message }, 'LAN TLS handshake failed'));
+    return this.#listen(server, port, host);
+  }
+
+  async #listen(server: Server, port: number, host: string): Promise<number> {
     server.maxConnections = this.limits.maxConnections;
-    this.#server = server;
+    this.#servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -207,9 +223,8 @@ export class LocalBroker {
   async stop(): Promise<void> {
     if (this.#removalCheck) clearInterval(this.#removalCheck);
     for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+    await Promise.all(this.#servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     await new Promise<void>((resolve) => (this.#aedes ? this.#aedes.close(() => resolve()) : resolve()));
-    this.#server = undefined;
     this.#aedes = undefined;
   }
 }
