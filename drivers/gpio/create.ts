@@ -2,6 +2,7 @@ import { AresError } from '../../core/errors.js';
 import type { HostRoot } from '../../core/host-root.js';
 import { gpioBase } from './gpiochip.js';
 import { OnoffGpioPort } from './onoff.js';
+import { PigpioGpioPort } from './pigpio.js';
 import { GpioError, type GpioPort } from './port.js';
 import { SimGpioPort } from './sim.js';
 
@@ -24,11 +25,12 @@ export async function createGpioPort(kind: GpioKind, host: HostRoot): Promise<Gp
       }
       return new OnoffGpioPort(host);
     case 'pigpio':
-      throw new AresError(
-        'ARES_ERR_CONFIG',
-        'hub.gpio: pigpio is opt-in and not bundled yet: it needs root, the pigpio C library (Raspberry Pi OS) ' +
-          'and a Pi 4 or older (no Pi 5 support); use auto (onoff, every Pi) or sim for development',
-      );
+      try {
+        return await PigpioGpioPort.load();
+      } catch (err) {
+        if (!(err instanceof GpioError)) throw err;
+        throw new AresError('ARES_ERR_CONFIG', `hub.gpio: pigpio: ${err.message}`, { cause: err });
+      }
     default: {
       // Config validation rejects other values; this keeps a JavaScript caller from getting undefined.
       const other: never = kind;

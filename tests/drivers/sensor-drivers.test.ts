@@ -58,9 +58,18 @@ const acceptedIntervals = (check: (c: ComponentSpec) => string[], type: string, 
 t.test('descriptors', async (t) => {
   for (const d of [cpuTemp, dht22, system]) t.same(d.actions, [], `${d.type}: a sensor takes no commands`);
   t.same([cpuTemp.type, dht22.type, system.type], ['cpu_temp', 'dht22', 'system']);
-  const limit = (d: typeof cpuTemp, config: Record<string, unknown> | null) => (typeof d.silenceLimitMs === 'function' ? d.silenceLimitMs(spec(d.type, config ?? undefined)) : d.silenceLimitMs);
-  t.same([limit(cpuTemp, null), limit(dht22, null), limit(system, null)], [90_000, 90_000, 180_000], 'three default intervals');
-  t.same([limit(cpuTemp, { interval_s: 300 }), limit(dht22, { interval_s: 300 }), limit(system, { interval_s: 600 })], [900_000, 900_000, 1_800_000], 'three of the configured intervals');
+  const limit = (d: typeof cpuTemp, config: Record<string, unknown> | null) =>
+    typeof d.silenceLimitMs === 'function' ? d.silenceLimitMs(spec(d.type, config ?? undefined)) : d.silenceLimitMs;
+  t.same(
+    [limit(cpuTemp, null), limit(dht22, null), limit(system, null)],
+    [90_000, 90_000, 180_000],
+    'three default intervals',
+  );
+  t.same(
+    [limit(cpuTemp, { interval_s: 300 }), limit(dht22, { interval_s: 300 }), limit(system, { interval_s: 600 })],
+    [900_000, 900_000, 1_800_000],
+    'three of the configured intervals',
+  );
 
   const bad = [0, 0.05, -5, 3601, '30', Number.NaN, Infinity, true];
   t.same(acceptedIntervals(cpuTemp.check, 'cpu_temp', bad), [], 'cpu_temp rejects every bad interval');
