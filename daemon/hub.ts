@@ -23,7 +23,8 @@ import { RadarIntake } from './components/radar-intake.js';
 import { openHubDb } from './state/hub-db.js';
 
 function readTlsFiles(cert: string | undefined, key: string | undefined): { cert: Buffer; key: Buffer } {
-  if (!cert || !key) throw new AresError('ARES_ERR_CONFIG', 'hub.mqtt_tls_cert and hub.mqtt_tls_key must be set together');
+  if (!cert || !key)
+    throw new AresError('ARES_ERR_CONFIG', 'hub.mqtt_tls_cert and hub.mqtt_tls_key must be set together');
   try {
     return { cert: readFileSync(cert), key: readFileSync(key) };
   } catch (err) {
@@ -122,6 +123,7 @@ export class Hub {
     const db = (this.#db = openHubDb(cfg.state_dir));
     const nodes = new NodeRegistry(db);
 
+    let publisher: StatePublisher | undefined;
     this.#runtime = new ComponentRuntime({
       log: this.log,
       clock: this.#clock,
@@ -129,6 +131,7 @@ export class Hub {
       gpio: this.#gpio,
       pipeline: this.pipeline,
       load: loadDriver,
+      onHealth: (status) => publisher?.health(status),
     });
     const link = (this.#link = new CentralLink({
       config: this.config,
@@ -141,16 +144,20 @@ export class Hub {
     const broker = (this.#broker = new LocalBroker(this.log.child({ part: 'broker' }), nodes));
     this.#ports.mqtt = await broker.start(cfg.mqtt_port, this.deps.lanHost);
     if (cfg.mqtt_tls_cert !== undefined || cfg.mqtt_tls_key !== undefined) {
-      this.#ports.mqttTls = await broker.startTls(cfg.mqtt_tls_port, readTlsFiles(cfg.mqtt_tls_cert, cfg.mqtt_tls_key), this.deps.lanHost);
+      this.#ports.mqttTls = await broker.startTls(
+        cfg.mqtt_tls_port,
+        readTlsFiles(cfg.mqtt_tls_cert, cfg.mqtt_tls_key),
+        this.deps.lanHost,
+      );
     }
-    const publisher = new StatePublisher({
+    publisher = new StatePublisher({
       broker,
       deviceUuid: identity.deviceUuid,
       userEmail: () => link.userEmail(),
       components: () => link.status().components,
       log: this.log,
     });
-    this.pipeline.on('broker', (out) => publisher.publish(out));
+    this.pipeline.on('broker', (out) => publisher?.publish(out));
     const radar = new RadarIntake({
       pipeline: this.pipeline,
       clock: this.#clock,

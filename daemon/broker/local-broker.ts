@@ -129,7 +129,11 @@ export class LocalBroker {
       this.log.debug({ client_id: client?.id, err: err.message }, 'LAN connection error'),
     );
 
-    return this.#listen(createServer((socket) => this.#accept(aedes, socket)), port, host);
+    return this.#listen(
+      createServer((socket) => this.#accept(aedes, socket)),
+      port,
+      host,
+    );
   }
 
   /**

@@ -39,6 +39,8 @@ export interface RuntimeDeps {
   gpio: GpioPort;
   pipeline: Pipeline;
   load: (type: string) => Promise<DriverDescriptor | undefined>;
+  /** Told every time a component's health changes (the LAN state shows it, so a phone sees a dead sensor). */
+  onHealth?: (status: ComponentStatus) => void;
   /** First retry delay of a driver that failed to start (doubles up to a minute). Default 1 s. */
   retryBaseMs?: number;
 }
@@ -141,7 +143,7 @@ export class ComponentRuntime {
       generation: 0,
     };
     r.generation++;
-    r.health = 'starting';
+    this.#setHealth(r, 'starting');
     this.#running.set(spec.id, r);
     const log = this.deps.log.child({ component_id: spec.id, component_type: spec.component_type });
     r.descriptor ??= await this.deps.load(spec.component_type);
@@ -168,8 +170,7 @@ export class ComponentRuntime {
       r.lastOutputAt = this.deps.clock.now();
       await r.driver.start();
       if (r.generation !== generation) return;
-      r.health = 'ok';
-      r.reason = undefined;
+      this.#setHealth(r, 'ok');
       r.backoff.reset();
       log.info('component started');
     } catch (err) {
@@ -183,10 +184,7 @@ export class ComponentRuntime {
     const emit = (o: Omit<Parameters<Pipeline['emit']>[0], 'componentId' | 'componentType' | 'ts'>) => {
       if (r.generation !== generation) return;
       r.lastOutputAt = this.deps.clock.now();
-      if (r.health === 'faulty' && r.reason?.startsWith('silent')) {
-        r.health = 'ok';
-        r.reason = undefined;
-      }
+      if (r.health === 'faulty' && r.reason?.startsWith('silent')) this.#setHealth(r, 'ok');
       this.deps.pipeline.emit({
         componentId: r.spec.id,
         componentType: r.spec.component_type,
@@ -201,9 +199,25 @@ export class ComponentRuntime {
     };
   }
 
-  #fault(r: Running, reason: string, log: Logger, retry: boolean): void {
-    r.health = 'faulty';
+  #setHealth(r: Running, health: ComponentHealth, reason?: string): void {
+    const changed = r.health !== health || r.reason !== reason;
+    r.health = health;
     r.reason = reason;
+    if (!changed || !this.deps.onHealth) return;
+    try {
+      this.deps.onHealth({
+        id: r.spec.id,
+        component_type: r.spec.component_type,
+        health,
+        ...(reason ? { reason } : {}),
+      });
+    } catch (err) {
+      this.deps.log.error({ err }, 'health listener failed');
+    }
+  }
+
+  #fault(r: Running, reason: string, log: Logger, retry: boolean): void {
+    this.#setHealth(r, 'faulty', reason);
     if (!retry) {
       log.error({ reason }, 'component faulty');
       return;
@@ -226,8 +240,7 @@ export class ComponentRuntime {
       const declared = r.descriptor?.silenceLimitMs;
       const limit = typeof declared === 'function' ? declared(r.spec) : declared;
       if (r.health === 'ok' && limit !== undefined && now - r.lastOutputAt > limit) {
-        r.health = 'faulty';
-        r.reason = `silent for more than ${Math.round(limit / 1000)} s`;
+        this.#setHealth(r, 'faulty', `silent for more than ${Math.round(limit / 1000)} s`);
         this.deps.log.warn({ component_id: r.spec.id, reason: r.reason }, 'component faulty');
       }
     }

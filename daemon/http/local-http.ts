@@ -54,14 +54,12 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
   app.setErrorHandler((err: { statusCode?: number; message: string; validation?: unknown }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) deps.log.error({ err }, 'local HTTP error');
-    void reply
-      .status(status)
-      .send({
-        error: {
-          code: status === 413 ? 'payload_too_large' : status === 403 ? 'forbidden' : 'bad_request',
-          message: status === 500 ? 'internal error' : err.message,
-        },
-      });
+    void reply.status(status).send({
+      error: {
+        code: status === 413 ? 'payload_too_large' : status === 403 ? 'forbidden' : 'bad_request',
+        message: status === 500 ? 'internal error' : err.message,
+      },
+    });
   });
 
   app.get('/healthz', async () => {
@@ -104,14 +102,12 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
         { device_id: frame.device_id, remote: request.socket.remoteAddress },
         'POST /events from an unregistered node',
       );
-      return reply
-        .status(403)
-        .send({
-          error: {
-            code: 'forbidden',
-            message: `unknown device_id ${frame.device_id}: register it with ares hub nodes add ${frame.device_id} --legacy-http`,
-          },
-        });
+      return reply.status(403).send({
+        error: {
+          code: 'forbidden',
+          message: `unknown device_id ${frame.device_id}: register it with ares hub nodes add ${frame.device_id} --legacy-http`,
+        },
+      });
     }
     await deps.onRadarFrame(frame.device_id, frame);
     return reply.status(202).send({ status: 'accepted' });

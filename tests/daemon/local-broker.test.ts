@@ -173,31 +173,68 @@ const haveOpenssl = (() => {
   }
 })();
 
-t.test('the optional TLS listener applies the same rules', { skip: haveOpenssl ? false : 'openssl is not installed (apt-get install openssl)' }, async (t) => {
-  const s = await setup(t);
-  const dir = mkdtempSync(join(tmpdir(), 'ares-broker-tls-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=hub.local', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-  const cert = readFileSync(join(dir, 'cert.pem'));
-  const tlsPort = await s.broker.startTls(0, { cert, key: readFileSync(join(dir, 'key.pem')) }, '127.0.0.1');
-  const { password } = await s.nodes.add('phone');
-  const connect = (username: string, pw: string) =>
-    new Promise<{ c: MqttClient; error?: Error }>((resolve) => {
-      const c = mqtt.connect(`mqtts://127.0.0.1:${tlsPort}`, { username, password: pw, ca: cert, reconnectPeriod: 0, connectTimeout: 3000 });
-      t.teardown(() => c.end(true));
-      c.once('connect', () => resolve({ c }));
-      c.once('error', (error) => resolve({ c, error }));
+t.test(
+  'the optional TLS listener applies the same rules',
+  { skip: haveOpenssl ? false : 'openssl is not installed (apt-get install openssl)' },
+  async (t) => {
+    const s = await setup(t);
+    const dir = mkdtempSync(join(tmpdir(), 'ares-broker-tls-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=hub.local',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const tlsPort = await s.broker.startTls(0, { cert, key: readFileSync(join(dir, 'key.pem')) }, '127.0.0.1');
+    const { password } = await s.nodes.add('phone');
+    const connect = (username: string, pw: string) =>
+      new Promise<{ c: MqttClient; error?: Error }>((resolve) => {
+        const c = mqtt.connect(`mqtts://127.0.0.1:${tlsPort}`, {
+          username,
+          password: pw,
+          ca: cert,
+          reconnectPeriod: 0,
+          connectTimeout: 3000,
+        });
+        t.teardown(() => c.end(true));
+        c.once('connect', () => resolve({ c }));
+        c.once('error', (error) => resolve({ c, error }));
+      });
+    const ok = await connect('phone', password!);
+    t.ok(ok.c.connected, 'a node connects over TLS');
+    await ok.c.publishAsync('local/phone/radar', 'over tls', { qos: 1 });
+    await until(() => s.received.some((r) => r[2] === 'over tls'));
+    t.ok(s.received.some((r) => r[0] === 'phone' && r[2] === 'over tls'));
+    t.ok((await connect('phone', 'wrong')).error, 'wrong password refused over TLS too');
+    // A client that does not trust the certificate fails its handshake; the listener keeps serving.
+    const untrusted = mqtt.connect(`mqtts://127.0.0.1:${tlsPort}`, {
+      username: 'phone',
+      password: password!,
+      reconnectPeriod: 0,
+      connectTimeout: 2000,
     });
-  const ok = await connect('phone', password!);
-  t.ok(ok.c.connected, 'a node connects over TLS');
-  await ok.c.publishAsync('local/phone/radar', 'over tls', { qos: 1 });
-  await until(() => s.received.some((r) => r[2] === 'over tls'));
-  t.ok(s.received.some((r) => r[0] === 'phone' && r[2] === 'over tls'));
-  t.ok((await connect('phone', 'wrong')).error, 'wrong password refused over TLS too');
-  // A client that does not trust the certificate fails its handshake; the listener keeps serving.
-  const untrusted = mqtt.connect(`mqtts://127.0.0.1:${tlsPort}`, { username: 'phone', password: password!, reconnectPeriod: 0, connectTimeout: 2000 });
-  t.teardown(() => untrusted.end(true));
-  await new Promise((r) => untrusted.once('error', r));
-  t.notOk(untrusted.connected);
-  t.ok((await connect('phone', password!)).c.connected, 'still serving');
-});
+    t.teardown(() => untrusted.end(true));
+    await new Promise((r) => untrusted.once('error', r));
+    t.notOk(untrusted.connected);
+    t.ok((await connect('phone', password!)).c.connected, 'still serving');
+  },
+);

@@ -159,3 +159,29 @@ t.test('a failing pipeline subscriber does not silence the others', async (t) =>
   t.equal(s.outputs.length, 1);
   t.same(s.pipeline.latest(1)?.state, 'ON');
 });
+
+t.test('every health change is reported (the LAN state shows a dead sensor)', async (t) => {
+  const f = fakes();
+  const clock = new ManualClock();
+  const pipeline = new Pipeline(silentLogger());
+  const changes: string[] = [];
+  const runtime = new ComponentRuntime({
+    log: silentLogger(),
+    clock,
+    host: new HostRoot('/nonexistent'),
+    gpio: {} as GpioPort,
+    pipeline,
+    load: async (type) => f.registry[type],
+    onHealth: (s) => changes.push(`${s.id}:${s.health}${s.reason ? ` (${s.reason})` : ''}`),
+  });
+  t.teardown(() => runtime.stop());
+  await runtime.apply([spec(1, 'quiet'), spec(2, 'laser')]);
+  clock.advance(2000);
+  runtime.checkSilenceNow();
+  runtime.checkSilenceNow();
+  t.same(
+    changes,
+    ['1:ok', '2:faulty (no driver for component type laser)', '1:faulty (silent for more than 1 s)'],
+    'each change once; a new component begins as starting',
+  );
+});
