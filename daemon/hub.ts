@@ -123,16 +123,6 @@ export class Hub {
     const db = (this.#db = openHubDb(cfg.state_dir));
     const nodes = new NodeRegistry(db);
 
-    let publisher: StatePublisher | undefined;
-    this.#runtime = new ComponentRuntime({
-      log: this.log,
-      clock: this.#clock,
-      host,
-      gpio: this.#gpio,
-      pipeline: this.pipeline,
-      load: loadDriver,
-      onHealth: (status) => publisher?.health(status),
-    });
     const link = (this.#link = new CentralLink({
       config: this.config,
       log: this.log,
@@ -150,14 +140,23 @@ export class Hub {
         this.deps.lanHost,
       );
     }
-    publisher = new StatePublisher({
+    const publisher = new StatePublisher({
       broker,
       deviceUuid: identity.deviceUuid,
       userEmail: () => link.userEmail(),
       components: () => link.status().components,
       log: this.log,
     });
-    this.pipeline.on('broker', (out) => publisher?.publish(out));
+    this.pipeline.on('broker', (out) => publisher.publish(out));
+    this.#runtime = new ComponentRuntime({
+      log: this.log,
+      clock: this.#clock,
+      host,
+      gpio: this.#gpio,
+      pipeline: this.pipeline,
+      load: loadDriver,
+      onHealth: (status) => publisher.health(status),
+    });
     const radar = new RadarIntake({
       pipeline: this.pipeline,
       clock: this.#clock,
