@@ -5,6 +5,7 @@ import { CsrError } from '../ca/ca.js';
 import type { CentralContext } from '../context.js';
 import { cpuSerial, errors, text, uuid } from '../http/schemas.js';
 import { audit, raiseAdminAlert } from '../store/audit.js';
+import { recordCertificate } from '../store/devices.js';
 
 const CHALLENGE_TTL_S = 300;
 const csr = { type: 'string', minLength: 1, maxLength: 16384 } as const;
@@ -138,19 +139,7 @@ export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext
           .where('device_id', '=', device.id)
           .where('revoked_at', 'is', null)
           .execute();
-        await trx
-          .insertInto('device_certificates')
-          .values({
-            serial: cert.serial,
-            device_id: device.id,
-            pem: cert.pem,
-            not_before: cert.notBefore.getTime(),
-            not_after: cert.notAfter.getTime(),
-            issued_at: now,
-            revoked_at: null,
-            revoke_reason: null,
-          })
-          .execute();
+        await recordCertificate(trx, device.id, cert, now);
         await trx.updateTable('devices').set({ status: 'provisioned' }).where('id', '=', device.id).execute();
         await audit(trx, {
           ts: now,
@@ -209,19 +198,7 @@ export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext
       const device = request.device!;
       const now = ctx.clock.now();
       const cert = await signCsr(ctx, request.body.csr, device.deviceUuid, now);
-      await ctx.db.kysely
-        .insertInto('device_certificates')
-        .values({
-          serial: cert.serial,
-          device_id: device.id,
-          pem: cert.pem,
-          not_before: cert.notBefore.getTime(),
-          not_after: cert.notAfter.getTime(),
-          issued_at: now,
-          revoked_at: null,
-          revoke_reason: null,
-        })
-        .execute();
+      await recordCertificate(ctx.db.kysely, device.id, cert, now);
       await audit(ctx.db.kysely, {
         ts: now,
         actor: null,

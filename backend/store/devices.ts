@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import type { IssuedCertificate } from '../ca/ca.js';
 import type { Database } from '../db/types.js';
 
 /** How long a queued `system/reset` waits for an unlinked hub to come back (it may be offline for weeks). */
@@ -75,4 +76,26 @@ export async function devicesOwnedAlone(db: Kysely<Database>, userId: number): P
     )
     .execute();
   return owned.map((r) => r.device_id);
+}
+
+/** Every certificate central issues is kept (serial, validity) so it can be revoked and refused later. */
+export async function recordCertificate(
+  db: Kysely<Database>,
+  deviceId: number,
+  cert: IssuedCertificate,
+  now: number,
+): Promise<void> {
+  await db
+    .insertInto('device_certificates')
+    .values({
+      serial: cert.serial,
+      device_id: deviceId,
+      pem: cert.pem,
+      not_before: cert.notBefore.getTime(),
+      not_after: cert.notAfter.getTime(),
+      issued_at: now,
+      revoked_at: null,
+      revoke_reason: null,
+    })
+    .execute();
 }

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { silentLogger } from '../../core/logger.js';
 import { LocalBroker } from '../../daemon/broker/local-broker.js';
 import { NodeRegistry } from '../../daemon/broker/nodes.js';
 import { openHubDb } from '../../daemon/state/hub-db.js';
+import { OPENSSL_SKIP, selfSignedCert } from '../helpers/openssl.js';
 
 async function setup(
   t: { teardown(fn: () => unknown): void },
@@ -164,77 +164,39 @@ t.test('node names are validated; legacy HTTP nodes have no password', async (t)
   t.notOk(await s.nodes.authenticate('radar1', Buffer.from('')), 'a legacy node cannot use MQTT');
 });
 
-const haveOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-t.test(
-  'the optional TLS listener applies the same rules',
-  { skip: haveOpenssl ? false : 'openssl is not installed (apt-get install openssl)' },
-  async (t) => {
-    const s = await setup(t);
-    const dir = mkdtempSync(join(tmpdir(), 'ares-broker-tls-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=hub.local',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const cert = readFileSync(join(dir, 'cert.pem'));
-    const tlsPort = await s.broker.startTls(0, { cert, key: readFileSync(join(dir, 'key.pem')) }, '127.0.0.1');
-    const { password } = await s.nodes.add('phone');
-    const connect = (username: string, pw: string) =>
-      new Promise<{ c: MqttClient; error?: Error }>((resolve) => {
-        const c = mqtt.connect(`mqtts://127.0.0.1:${tlsPort}`, {
-          username,
-          password: pw,
-          ca: cert,
-          reconnectPeriod: 0,
-          connectTimeout: 3000,
-        });
-        t.teardown(() => c.end(true));
-        c.once('connect', () => resolve({ c }));
-        c.once('error', (error) => resolve({ c, error }));
+t.test('the optional TLS listener applies the same rules', { skip: OPENSSL_SKIP }, async (t) => {
+  const s = await setup(t);
+  const { cert, key } = selfSignedCert(t, 'hub.local');
+  const tlsPort = await s.broker.startTls(0, { cert, key }, '127.0.0.1');
+  const { password } = await s.nodes.add('phone');
+  const connect = (username: string, pw: string) =>
+    new Promise<{ c: MqttClient; error?: Error }>((resolve) => {
+      const c = mqtt.connect(`mqtts://127.0.0.1:${tlsPort}`, {
+        username,
+        password: pw,
+        ca: cert,
+        reconnectPeriod: 0,
+        connectTimeout: 3000,
       });
-    const ok = await connect('phone', password!);
-    t.ok(ok.c.connected, 'a node connects over TLS');
-    await ok.c.publishAsync('local/phone/radar', 'over tls', { qos: 1 });
-    await until(() => s.received.some((r) => r[2] === 'over tls'));
-    t.ok(s.received.some((r) => r[0] === 'phone' && r[2] === 'over tls'));
-    t.ok((await connect('phone', 'wrong')).error, 'wrong password refused over TLS too');
-    // A client that does not trust the certificate fails its handshake; the listener keeps serving.
-    const untrusted = mqtt.connect(`mqtts://127.0.0.1:${tlsPort}`, {
-      username: 'phone',
-      password: password!,
-      reconnectPeriod: 0,
-      connectTimeout: 2000,
+      t.teardown(() => c.end(true));
+      c.once('connect', () => resolve({ c }));
+      c.once('error', (error) => resolve({ c, error }));
     });
-    t.teardown(() => untrusted.end(true));
-    await new Promise((r) => untrusted.once('error', r));
-    t.notOk(untrusted.connected);
-    t.ok((await connect('phone', password!)).c.connected, 'still serving');
-  },
-);
+  const ok = await connect('phone', password!);
+  t.ok(ok.c.connected, 'a node connects over TLS');
+  await ok.c.publishAsync('local/phone/radar', 'over tls', { qos: 1 });
+  await until(() => s.received.some((r) => r[2] === 'over tls'));
+  t.ok(s.received.some((r) => r[0] === 'phone' && r[2] === 'over tls'));
+  t.ok((await connect('phone', 'wrong')).error, 'wrong password refused over TLS too');
+  // A client that does not trust the certificate fails its handshake; the listener keeps serving.
+  const untrusted = mqtt.connect(`mqtts://127.0.0.1:${tlsPort}`, {
+    username: 'phone',
+    password: password!,
+    reconnectPeriod: 0,
+    connectTimeout: 2000,
+  });
+  t.teardown(() => untrusted.end(true));
+  await new Promise((r) => untrusted.once('error', r));
+  t.notOk(untrusted.connected);
+  t.ok((await connect('phone', password!)).c.connected, 'still serving');
+});
