@@ -145,6 +145,7 @@ export class Hub {
       deviceUuid: identity.deviceUuid,
       userEmail: () => link.userEmail(),
       components: () => link.status().components,
+      latest: (id) => this.pipeline.latest(id),
       log: this.log,
     });
     this.pipeline.on('broker', (out) => publisher.publish(out));

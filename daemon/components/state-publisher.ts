@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/logger.js';
 import type { ComponentSpec } from '../../sync/components.js';
 import type { LocalBroker } from '../broker/local-broker.js';
-import type { ComponentOutput } from './pipeline.js';
+import type { ComponentOutput, Pipeline } from './pipeline.js';
 import type { ComponentStatus } from './runtime.js';
 
 /**
@@ -11,10 +11,8 @@ import type { ComponentStatus } from './runtime.js';
  * even while the internet is down. Nothing is published before the hub has an owner (no email).
  */
 export class StatePublisher {
-  readonly #latest = new Map<
-    number,
-    { state?: string; readings: Record<string, number>; health?: ComponentStatus; ts: number }
-  >();
+  /** Health as the runtime last reported it; state and readings come from the pipeline's cache. */
+  readonly #health = new Map<number, ComponentStatus>();
 
   constructor(
     private readonly deps: {
@@ -22,30 +20,26 @@ export class StatePublisher {
       deviceUuid: string;
       userEmail: () => string | null;
       components: () => readonly ComponentSpec[];
+      /** The pipeline's latest state and readings of a component. */
+      latest: Pipeline['latest'];
       log: Logger;
     },
   ) {}
 
+  /** Subscribed to the pipeline after its cache is updated: every state or reading is republished. */
   publish(out: ComponentOutput): void {
-    if (out.kind === 'event') return;
-    const cur = this.#latest.get(out.componentId) ?? { readings: {}, ts: out.ts };
-    if (out.kind === 'state') cur.state = out.state;
-    else if (out.value !== undefined) cur.readings[out.name] = out.value;
-    cur.ts = out.ts;
-    this.#latest.set(out.componentId, cur);
-    this.#send(out.componentId, out.componentType);
+    if (out.kind !== 'event') this.#send(out.componentId, out.componentType);
   }
 
   /** A component turned faulty (or recovered): republish so LAN clients do not trust stale values. */
   health(status: ComponentStatus): void {
-    const cur = this.#latest.get(status.id) ?? { readings: {}, ts: 0 };
-    cur.health = status;
-    this.#latest.set(status.id, cur);
+    this.#health.set(status.id, status);
     if (status.health !== 'starting') this.#send(status.id, status.component_type);
   }
 
   #send(componentId: number, componentType: string): void {
-    const cur = this.#latest.get(componentId)!;
+    const cur = this.deps.latest(componentId);
+    const health = this.#health.get(componentId);
     const email = this.deps.userEmail();
     if (!email) return;
     const components = this.deps.components();
@@ -53,11 +47,11 @@ export class StatePublisher {
     const payload = JSON.stringify({
       component_id: componentId,
       name: spec?.name ?? null,
-      health: cur.health?.health ?? 'ok',
-      ...(cur.health?.reason ? { reason: cur.health.reason } : {}),
-      ...(cur.state !== undefined ? { state: cur.state } : {}),
-      readings: cur.readings,
-      ts: cur.ts ? new Date(cur.ts).toISOString() : null,
+      health: health?.health ?? 'ok',
+      ...(health?.reason ? { reason: health.reason } : {}),
+      ...(cur?.state !== undefined ? { state: cur.state } : {}),
+      readings: cur?.readings ?? {},
+      ts: cur?.ts ? new Date(cur.ts).toISOString() : null,
     });
     const base = `telemetry/${email}/${this.deps.deviceUuid}/${componentType}`;
     const sameType = components.filter((c) => c.component_type === componentType).length;

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { silentLogger } from '../../core/logger.js';
 import type { LocalBroker } from '../../daemon/broker/local-broker.js';
+import { Pipeline } from '../../daemon/components/pipeline.js';
 import { StatePublisher } from '../../daemon/components/state-publisher.js';
 import type { ComponentSpec } from '../../sync/components.js';
 
@@ -20,14 +21,24 @@ function setup(email: string | null, components: ComponentSpec[]) {
     publish: async (topic: string, payload: string) =>
       void sent.push([topic, JSON.parse(payload) as Record<string, unknown>]),
   } as unknown as LocalBroker;
+  // As the hub wires it: the publisher subscribes to the pipeline and reads the pipeline's cache.
+  const pipeline = new Pipeline(silentLogger());
   const publisher = new StatePublisher({
     broker,
     deviceUuid: 'uuid-1',
     userEmail: () => email,
     components: () => components,
+    latest: (id) => pipeline.latest(id),
     log: silentLogger(),
   });
-  return { sent, publisher };
+  pipeline.on('lan', (out) => publisher.publish(out));
+  return {
+    sent,
+    publisher: {
+      publish: (o: Parameters<Pipeline['emit']>[0]) => pipeline.emit(o),
+      health: publisher.health.bind(publisher),
+    },
+  };
 }
 
 t.test('nothing is published before the hub has an owner', async (t) => {
