@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { Bus } from '../core/bus.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AresConfig } from '../core/config.js';
 import { AresError } from '../core/errors.js';
@@ -17,6 +18,7 @@ import { openDatabase, type OpenOptions } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createCentralMetrics } from './http/metrics.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
+import { CentralBroker } from './mqtt/central-broker.js';
 
 export interface CentralDeps {
   clock?: Clock;
@@ -56,6 +58,7 @@ export async function createCentralContext(
       counters: new MemoryCounterStore(clock),
       users: new AuthUserCache(clock, cfg.auth_cache_ms),
       metrics: createCentralMetrics(),
+      bus: new Bus(log),
     };
   } catch (err) {
     await db.close();
@@ -84,6 +87,8 @@ export interface RunningCentral {
   app: FastifyInstance;
   ctx: CentralContext;
   url: string;
+  /** The embedded MQTT broker's port (undefined with an external broker, central.mqtt_url). */
+  mqttPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -116,14 +121,36 @@ export async function startCentral(config: AresConfig, log: Logger, deps: Centra
   const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
   const url = `${https ? 'https' : 'http'}://${host}:${port}`;
   log.info({ url, database: ctx.db.dialect }, 'central listening');
+  // The embedded broker, unless an external one (central.mqtt_url) carries the realtime channel.
+  let broker: CentralBroker | undefined;
+  let mqttPort: number | undefined;
+  if (cfg.mqtt_url === undefined) {
+    broker = new CentralBroker(ctx);
+    try {
+      mqttPort = await broker.start(cfg.mqtt_port, cfg.host);
+    } catch (err) {
+      await broker.stop().catch(() => undefined);
+      await app.close();
+      await ctx.db.close();
+      throw new AresError(
+        'ARES_ERR_CONFIG',
+        `central.mqtt_port: cannot listen on ${cfg.host}:${cfg.mqtt_port}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
   let closing: Promise<void> | undefined;
   return {
     app,
     ctx,
     url,
+    mqttPort,
     close() {
-      // In-flight requests finish (fastify answers new ones 503 meanwhile), then the DB closes.
-      closing ??= app.close().then(() => ctx.db.close());
+      // In-flight requests finish (fastify answers new ones 503 meanwhile), then the broker, then the DB.
+      closing ??= app
+        .close()
+        .then(() => broker?.stop())
+        .then(() => ctx.db.close());
       return closing;
     },
   };

@@ -1,3 +1,4 @@
+import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { AresConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -24,4 +25,10 @@ export interface CentralContext {
   readonly counters: CounterStore;
   readonly users: AuthUserCache;
   readonly metrics: CentralMetrics;
+  readonly bus: Bus<CentralEvents>;
+}
+
+/** What happens in central that other parts act on (the MQTT side drops a revoked device, …). */
+export interface CentralEvents extends Record<string, unknown> {
+  'device.revoked': { deviceId: number; deviceUuid: string };
 }

@@ -160,7 +160,12 @@ async function hubIdleRss(dir: string): Promise<{ hub: number; bare: number; com
   // A real central (in this process, not measured) that the hub child provisions against.
   const config = loadConfig({
     env: {},
-    overrides: { 'central.data_dir': join(dir, 'central'), 'central.port': 0, 'log.level': 'silent' },
+    overrides: {
+      'central.data_dir': join(dir, 'central'),
+      'central.port': 0,
+      'central.mqtt_port': 0,
+      'log.level': 'silent',
+    },
   });
   const central = await startCentral(config, silentLogger());
   try {

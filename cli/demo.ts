@@ -34,6 +34,7 @@ function portOverrides(file: string | undefined): Record<string, unknown> {
   return {
     'central.host': '127.0.0.1',
     'central.port': env['ARES_CENTRAL_PORT'] ? chosen.central.port : 0,
+    'central.mqtt_port': env['ARES_CENTRAL_MQTT_PORT'] ? chosen.central.mqtt_port : 0,
     'hub.mqtt_port': env['ARES_HUB_MQTT_PORT'] ? chosen.hub.mqtt_port : 0,
     'hub.http_port': env['ARES_HUB_HTTP_PORT'] ? chosen.hub.http_port : 0,
   };
@@ -114,6 +115,7 @@ export async function runDemo(values: Record<string, string | boolean | undefine
   const info = {
     central: central.url,
     docs: `${central.url}/docs`,
+    central_mqtt: central.mqttPort === undefined ? null : `mqtts://127.0.0.1:${central.mqttPort}`,
     admin,
     app_user: user,
     hub: {

@@ -113,8 +113,17 @@ export const CONFIG_SCHEMA = {
     gpio: { type: 'string', default: 'auto', enum: ['auto', 'pigpio', 'sim'], doc: 'GPIO backend' },
     mqtt_port: { type: 'integer', default: 1883, min: 0, max: 65535, doc: 'local MQTT broker port (LAN)' },
     http_port: { type: 'integer', default: 8000, min: 0, max: 65535, doc: 'local HTTP port (LAN)' },
-    mqtt_tls_port: { type: 'integer', default: 8883, min: 0, max: 65535, doc: 'local MQTT over TLS port, served when mqtt_tls_cert and mqtt_tls_key are set' },
-    mqtt_tls_cert: { type: 'string', doc: 'PEM certificate (chain) for the LAN broker’s TLS listener; unset = plain MQTT only' },
+    mqtt_tls_port: {
+      type: 'integer',
+      default: 8883,
+      min: 0,
+      max: 65535,
+      doc: 'local MQTT over TLS port, served when mqtt_tls_cert and mqtt_tls_key are set',
+    },
+    mqtt_tls_cert: {
+      type: 'string',
+      doc: 'PEM certificate (chain) for the LAN broker’s TLS listener; unset = plain MQTT only',
+    },
     mqtt_tls_key: { type: 'string', doc: 'PEM private key for mqtt_tls_cert', secret: true },
     buffer_max_mb: { type: 'integer', default: 256, min: 1, max: 65536, doc: 'store-and-forward buffer cap' },
     buffer_commit_ms: {

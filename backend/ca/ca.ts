@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { readCaFiles, writeCaFilesAtomically } from './ca-store.js';
 
@@ -15,6 +16,11 @@ export interface CertificateAuthority {
   /** The CA certificate (PEM). */
   readonly certificatePem: string;
   signDeviceCsr(csrPem: string, deviceUuid: string, now: Date): Promise<IssuedCertificate>;
+  /**
+   * A TLS server certificate (with its new private key) for central's own listeners, such as the
+   * embedded MQTT broker: devices already trust this CA, so they can verify the broker with it.
+   */
+  issueServerCertificate(hostnames: readonly string[], now: Date): Promise<{ certPem: string; keyPem: string }>;
 }
 
 /** Every way a device-supplied CSR can be unacceptable; callers map this to a 400, anything else is a 500. */
@@ -161,6 +167,39 @@ class LoadedCa implements CertificateAuthority {
       crypto,
     );
     return { pem: cert.toString('pem'), serial: cert.serialNumber.toLowerCase(), notBefore, notAfter };
+  }
+
+  async issueServerCertificate(hostnames: readonly string[], now: Date): Promise<{ certPem: string; keyPem: string }> {
+    const keys = (await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const names = [...new Set(hostnames.filter((h) => h.length > 0))];
+    const cert = await x509.X509CertificateGenerator.create(
+      {
+        serialNumber: randomSerialHex(),
+        subject: [{ CN: [names[0] ?? 'ares-central'] }],
+        issuer: this.cert.subjectName,
+        notBefore: new Date(now.getTime() - DEVICE_BACKDATE_MS),
+        notAfter: new Date(now.getTime() + DEVICE_VALIDITY_MS),
+        publicKey: keys.publicKey,
+        signingKey: this.signingKey,
+        signingAlgorithm: SIGNING_ALG,
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
+          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+          new x509.SubjectAlternativeNameExtension(
+            names.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n })),
+          ),
+          new x509.AuthorityKeyIdentifierExtension(this.authorityKeyId),
+        ],
+      },
+      crypto,
+    );
+    const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+    const keyPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8)
+      .toString('base64')
+      .replace(/(.{64})/g, '$1\n')
+      .replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
+    return { certPem: cert.toString('pem'), keyPem };
   }
 }
 

@@ -112,8 +112,8 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
       const { device_id } = request.params;
       await authorizeDevice(ctx, request, device_id, ['owner']);
       const now = ctx.clock.now();
-      await ctx.db.kysely.transaction().execute(async (trx) => {
-        await deprovisionDevice(trx, device_id, now, 'unlinked by owner');
+      const revoked = await ctx.db.kysely.transaction().execute(async (trx) => {
+        const gone = await deprovisionDevice(trx, device_id, now, 'unlinked by owner');
         await audit(trx, {
           ts: now,
           actor: currentUser(request).id,
@@ -121,7 +121,9 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
           target: `device:${device_id}`,
           ip: request.ip,
         });
+        return gone;
       });
+      ctx.bus.emit('device.revoked', revoked);
       return reply.status(204).send();
     },
   );

@@ -28,8 +28,10 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
       }
       const now = ctx.clock.now();
       const devices = await devicesOwnedAlone(ctx.db.kysely, user.id);
+      const revoked: { deviceId: number; deviceUuid: string }[] = [];
       await ctx.db.kysely.transaction().execute(async (trx) => {
-        for (const deviceId of devices) await deprovisionDevice(trx, deviceId, now, 'owner account deleted');
+        for (const deviceId of devices)
+          revoked.push(await deprovisionDevice(trx, deviceId, now, 'owner account deleted'));
         await trx.deleteFrom('users').where('id', '=', user.id).execute();
         await audit(trx, {
           ts: now,
@@ -41,6 +43,7 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
         });
       });
       ctx.users.invalidate(user.id);
+      for (const r of revoked) ctx.bus.emit('device.revoked', r);
       return reply.status(204).send();
     },
   );

@@ -9,14 +9,20 @@ const RESET_TTL_MS = 90 * 24 * 3600_000;
 /**
  * De-provisioning (seed §11): revoke every certificate, delete the shared secret, drop memberships,
  * attached components and the previous owner's telemetry, return the device to `registered` (its
- * label claim code works again for the next owner) and queue `system/reset` for the hub.
+ * label claim code works again for the next owner) and queue `system/reset` for the hub. Callers emit
+ * `device.revoked` once the transaction commits, so live connections are dropped.
  */
 export async function deprovisionDevice(
   trx: Transaction<Database>,
   deviceId: number,
   now: number,
   reason: string,
-): Promise<void> {
+): Promise<{ deviceId: number; deviceUuid: string }> {
+  const { device_uuid } = await trx
+    .selectFrom('devices')
+    .select('device_uuid')
+    .where('id', '=', deviceId)
+    .executeTakeFirstOrThrow();
   await trx
     .updateTable('device_certificates')
     .set({ revoked_at: now, revoke_reason: reason })
@@ -53,6 +59,7 @@ export async function deprovisionDevice(
       updated_at: now,
     })
     .execute();
+  return { deviceId, deviceUuid: device_uuid };
 }
 
 /** Devices for which `userId` is the only owner: they are de-provisioned when the account goes. */

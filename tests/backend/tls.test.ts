@@ -17,6 +17,7 @@ t.test('central serves HTTPS with central.tls_cert / tls_key', { skip: OPENSSL_S
     overrides: {
       'central.data_dir': dir,
       'central.port': 0,
+      'central.mqtt_port': 0,
       'central.tls_cert': tls.certFile,
       'central.tls_key': tls.keyFile,
       'log.level': 'silent',
@@ -45,6 +46,7 @@ t.test('a missing certificate file is a configuration error naming the setting',
     overrides: {
       'central.data_dir': dir,
       'central.port': 0,
+      'central.mqtt_port': 0,
       'central.tls_cert': join(dir, 'nope.pem'),
       'central.tls_key': join(dir, 'nope.key'),
     },

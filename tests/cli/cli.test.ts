@@ -235,7 +235,12 @@ t.test('bad configuration exits 2 naming the setting', async (t) => {
 t.test('central refuses plain HTTP on a non-loopback host', async (t) => {
   const dir = tempDir(t);
   const r = ares(['central'], {
-    env: { ARES_CENTRAL_DATA_DIR: dir, ARES_CENTRAL_HOST: '0.0.0.0', ARES_CENTRAL_PORT: '0' },
+    env: {
+      ARES_CENTRAL_DATA_DIR: dir,
+      ARES_CENTRAL_HOST: '0.0.0.0',
+      ARES_CENTRAL_PORT: '0',
+      ARES_CENTRAL_MQTT_PORT: '0',
+    },
   });
   t.equal(r.status, 2);
   t.match(r.stderr, 'central.tls_cert');
@@ -245,7 +250,11 @@ t.test('central refuses plain HTTP on a non-loopback host', async (t) => {
 
 t.test('central serves and stops gracefully on SIGTERM', async (t) => {
   const dir = tempDir(t);
-  const svc = service(t, ['central'], { ARES_CENTRAL_DATA_DIR: dir, ARES_CENTRAL_PORT: '0' });
+  const svc = service(t, ['central'], {
+    ARES_CENTRAL_DATA_DIR: dir,
+    ARES_CENTRAL_PORT: '0',
+    ARES_CENTRAL_MQTT_PORT: '0',
+  });
   const listening = await svc.waitFor('"central listening"', ({ stdout }) =>
     jsonLines(stdout).find((l) => l['msg'] === 'central listening' && typeof l['url'] === 'string'),
   );

@@ -1,0 +1,227 @@
+import type { IncomingMessage } from 'node:http';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { CentralContext } from '../context.js';
+import { loadAuthUser, normalizeEmail } from '../store/users.js';
+import { appTopicDevice, devicePublishAllowed, deviceSubscribeAllowed, type Principal } from './acl.js';
+
+type AresClient = Client & { ares?: Principal };
+
+const refuse = (returnCode: 4 | 5, message: string) =>
+  Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+/** How often live device connections are re-checked against revocations made by other instances. */
+const RECHECK_MS = 60_000;
+
+/**
+ * Central's embedded MQTT broker (`central.mqtt_port`, TLS). Devices present client certificates
+ * that must chain to central's CA, be unexpired and unrevoked; the certificate CN is the device
+ * identity. Apps connect without a certificate, as username = email and password = an access token.
+ * The §4.6 ACLs apply (acl.ts). Revoking a device refuses it at once and drops its live connections.
+ */
+export class CentralBroker {
+  #aedes: Aedes | undefined;
+  #server: Server | undefined;
+  #recheck: NodeJS.Timeout | undefined;
+  readonly #devices = new Map<string, Set<AresClient>>();
+  readonly #sockets = new Set<TLSSocket>();
+
+  constructor(private readonly ctx: CentralContext) {}
+
+  async start(port: number, host: string): Promise<number> {
+    const { ctx } = this;
+    const aedes = await Aedes.createBroker({ maxClientsIdLength: 128 });
+    this.#aedes = aedes;
+    aedes.authenticate = (client, username, password, done) => {
+      this.#authenticate(client as AresClient, username, password).then(
+        (principal) => {
+          (client as AresClient).ares = principal;
+          done(null, true);
+        },
+        (err: AuthenticateError) => {
+          ctx.metrics.authFailures.inc({ kind: 'mqtt', reason: err.message });
+          ctx.log.warn({ client_id: client.id, reason: err.message }, 'MQTT connection refused');
+          done(err, false);
+        },
+      );
+    };
+    aedes.authorizePublish = (client, packet, done) => {
+      const p = (client as AresClient | null)?.ares;
+      if (!client) return done(null); // central itself
+      if (p?.kind === 'device')
+        return done(devicePublishAllowed(p.deviceUuid, packet.topic) ? null : new Error('not allowed'));
+      if (p?.kind === 'app') {
+        const uuid = appTopicDevice(p.email, packet.topic, 'request_state');
+        if (!uuid) return done(new Error('not allowed'));
+        void this.#isMember(p.userId, uuid).then(
+          (ok) => done(ok ? null : new Error('not allowed')),
+          () => done(new Error('not allowed')),
+        );
+        return;
+      }
+      done(new Error('not authenticated'));
+    };
+    aedes.authorizeSubscribe = (client, sub, done) => {
+      const p = (client as AresClient).ares;
+      // A refused subscription answers SUBACK 0x80; the client stays connected.
+      if (p?.kind === 'device') return done(null, deviceSubscribeAllowed(p.deviceUuid, sub.topic) ? sub : null);
+      if (p?.kind === 'app') {
+        const uuid = appTopicDevice(p.email, sub.topic, 'state');
+        if (!uuid) return done(null, null);
+        void this.#isMember(p.userId, uuid).then(
+          (ok) => done(null, ok ? sub : null),
+          () => done(null, null),
+        );
+        return;
+      }
+      done(null, null);
+    };
+    aedes.on('clientReady', (client) => {
+      const p = (client as AresClient).ares;
+      if (p?.kind !== 'device') return;
+      let set = this.#devices.get(p.deviceUuid);
+      if (!set) this.#devices.set(p.deviceUuid, (set = new Set()));
+      set.add(client as AresClient);
+    });
+    aedes.on('clientDisconnect', (client) => {
+      const p = (client as AresClient).ares;
+      if (p?.kind !== 'device') return;
+      const set = this.#devices.get(p.deviceUuid);
+      set?.delete(client as AresClient);
+      if (set?.size === 0) this.#devices.delete(p.deviceUuid);
+    });
+    aedes.on('clientError', (client, err) =>
+      ctx.log.debug({ client_id: client.id, err: err.message }, 'MQTT client error'),
+    );
+    ctx.bus.on('central-broker', 'device.revoked', ({ deviceUuid }) => this.drop(deviceUuid, 'revoked'));
+
+    const hostname = ctx.config.central.public_url ? new URL(ctx.config.central.public_url).hostname : host;
+    const tls = await ctx.ca.issueServerCertificate(
+      [hostname, host, 'localhost', '127.0.0.1'],
+      new Date(ctx.clock.now()),
+    );
+    const server = createServer(
+      // Client certificates are requested, not required: apps log in without one. Unverified
+      // certificates are refused in authenticate(), which can say why.
+      {
+        cert: tls.certPem,
+        key: tls.keyPem,
+        ca: [ctx.ca.certificatePem],
+        requestCert: true,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.2',
+      },
+      (socket) => {
+        this.#sockets.add(socket);
+        socket.on('close', () => this.#sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+        aedes.handle(socket, undefined as unknown as IncomingMessage);
+      },
+    );
+    server.on('tlsClientError', (err) => ctx.log.debug({ err: err.message }, 'MQTT TLS handshake failed'));
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => (server.off('error', reject), resolve()));
+    });
+    this.#recheck = setInterval(() => void this.#recheckDevices(), RECHECK_MS);
+    this.#recheck.unref();
+    const addr = server.address();
+    const bound = typeof addr === 'object' && addr ? addr.port : port;
+    ctx.log.info({ port: bound }, 'central MQTT broker listening (TLS)');
+    return bound;
+  }
+
+  async #authenticate(
+    client: AresClient,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<Principal> {
+    const socket = client.conn as unknown as TLSSocket;
+    const cert = socket.getPeerCertificate?.();
+    if (cert && Object.keys(cert).length > 0) {
+      if (!socket.authorized) throw refuse(5, `device certificate not accepted: ${String(socket.authorizationError)}`);
+      const deviceUuid = String(cert.subject?.CN ?? '').toLowerCase();
+      const serial = String(cert.serialNumber ?? '')
+        .toLowerCase()
+        .replace(/^0+/, '');
+      const row = await this.ctx.db.kysely
+        .selectFrom('devices')
+        .innerJoin('device_certificates', 'device_certificates.device_id', 'devices.id')
+        .select(['devices.id', 'device_certificates.serial'])
+        .where('devices.device_uuid', '=', deviceUuid)
+        .where('devices.status', '=', 'provisioned')
+        .where('device_certificates.revoked_at', 'is', null)
+        .execute();
+      const match = row.find((r) => r.serial.replace(/^0+/, '') === serial);
+      if (!match) throw refuse(5, 'device certificate revoked or unknown');
+      return { kind: 'device', deviceId: match.id, deviceUuid, serial: match.serial };
+    }
+    if (!username || !password || password.length > 4096) throw refuse(4, 'credentials required');
+    let claims;
+    try {
+      claims = await this.ctx.tokens.verify(password.toString('utf8'), this.ctx.clock.now());
+    } catch (err) {
+      throw refuse(4, (err as Error).message);
+    }
+    const user = await loadAuthUser(this.ctx.db, claims.userId, claims.tokenVersion);
+    if (!user || user.email !== normalizeEmail(username)) throw refuse(4, 'token does not belong to this account');
+    return { kind: 'app', userId: user.id, email: user.email };
+  }
+
+  async #isMember(userId: number, deviceUuid: string): Promise<boolean> {
+    const row = await this.ctx.db.kysely
+      .selectFrom('user_devices')
+      .innerJoin('devices', 'devices.id', 'user_devices.device_id')
+      .select('user_devices.id')
+      .where('user_devices.user_id', '=', userId)
+      .where('devices.device_uuid', '=', deviceUuid)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Disconnects every live connection of a device (revocation, de-provisioning). */
+  drop(deviceUuid: string, why: string): void {
+    const clients = this.#devices.get(deviceUuid);
+    if (!clients) return;
+    this.ctx.log.info({ device_uuid: deviceUuid, why }, 'dropping device connections');
+    for (const c of clients) c.close();
+  }
+
+  /** Revocations made by another central instance reach this one within RECHECK_MS. */
+  async #recheckDevices(): Promise<void> {
+    for (const [uuid, clients] of this.#devices) {
+      for (const c of clients) {
+        const p = c.ares;
+        if (p?.kind !== 'device') continue;
+        const live = await this.ctx.db.kysely
+          .selectFrom('device_certificates')
+          .select('serial')
+          .where('serial', '=', p.serial)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst()
+          .catch(() => ({ serial: p.serial })); // a database outage is no reason to drop devices
+        if (!live) this.drop(uuid, 'revoked elsewhere');
+      }
+    }
+  }
+
+  /** Central's own publishes (state to apps, commands to devices). */
+  publish(topic: string, payload: string, retain = false): Promise<void> {
+    const aedes = this.#aedes;
+    if (!aedes) return Promise.resolve();
+    return new Promise((resolve, reject) =>
+      aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain, dup: false }, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.#recheck) clearInterval(this.#recheck);
+    this.ctx.bus.removeAll('central-broker');
+    // aedes first: it ends every client; then no socket keeps the listener from closing.
+    await new Promise<void>((resolve) => (this.#aedes ? this.#aedes.close(() => resolve()) : resolve()));
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,155 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import t from 'tap';
+import { CentralBroker } from '../../backend/mqtt/central-broker.js';
+import {
+  fakeHub,
+  json,
+  newUser,
+  requestCredentials,
+  startTestCentral,
+  type FakeHub,
+  type TestCentral,
+} from '../helpers/central.js';
+import { OPENSSL_SKIP, selfSignedCert } from '../helpers/openssl.js';
+
+type Teardown = { teardown(fn: () => unknown): void };
+
+async function setup(t: Teardown) {
+  const c = await startTestCentral(t);
+  const broker = new CentralBroker(c.ctx);
+  const port = await broker.start(0, '127.0.0.1');
+  t.teardown(() => broker.stop());
+  return { c, broker, port };
+}
+
+/** A provisioned hub and the certificate central issued it. */
+async function provisioned(
+  c: TestCentral,
+  ownerAuth: Record<string, string>,
+): Promise<{ hub: FakeHub; deviceId: number; cert: string; key: string }> {
+  const hub = fakeHub();
+  const pre = await c.app.inject({
+    method: 'POST',
+    url: '/api/devices/preregister',
+    headers: c.adminAuth,
+    payload: hub.record,
+  });
+  await c.app.inject({
+    method: 'POST',
+    url: '/api/devices/claim',
+    headers: ownerAuth,
+    payload: { cpu_serial: hub.record.cpu_serial, claim_code: hub.record.claim_code },
+  });
+  const creds = json<{ device_certificate: string }>(await requestCredentials(c, hub));
+  return {
+    hub,
+    deviceId: json<{ device_id: number }>(pre).device_id,
+    cert: creds.device_certificate,
+    key: hub.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+}
+
+function connect(t: Teardown, port: number, opts: mqtt.IClientOptions): Promise<{ c: MqttClient; error?: Error }> {
+  return new Promise((resolve) => {
+    const c = mqtt.connect(`mqtts://127.0.0.1:${port}`, {
+      reconnectPeriod: 0,
+      connectTimeout: 3000,
+      protocolVersion: 4,
+      ...opts,
+    });
+    t.teardown(() => c.end(true));
+    c.once('connect', () => resolve({ c }));
+    c.once('error', (error) => resolve({ c, error }));
+    c.once('close', () => resolve({ c, error: new Error('closed') }));
+  });
+}
+const closed = (c: MqttClient) =>
+  new Promise<void>((resolve) => (c.connected ? c.once('close', () => resolve()) : resolve()));
+const suback = (c: MqttClient, topic: string) =>
+  c.subscribeAsync(topic).then(
+    (g) => g[0]!.qos,
+    (err: { packet?: { granted?: number[] } }) => err.packet?.granted?.[0],
+  );
+
+t.test('devices: client certificate from central’s CA, CN = uuid, per-device ACL', async (t) => {
+  const s = await setup(t);
+  const owner = await newUser(s.c.app);
+  const a = await provisioned(s.c, owner.auth);
+  const b = await provisioned(s.c, owner.auth);
+  const ca = s.c.ctx.ca.certificatePem;
+  const { c, error } = await connect(t, s.port, { cert: a.cert, key: a.key, ca });
+  t.notOk(error, 'a provisioned device connects with its certificate');
+  const uuid = a.hub.record.device_uuid;
+  await c.publishAsync(`devices/${uuid}/status`, 'ONLINE', { qos: 1 });
+  t.equal(await suback(c, `commands/${uuid}/#`), 0, 'its own commands (granted at the QoS asked)');
+  t.equal(await suback(c, `commands/${b.hub.record.device_uuid}/#`), 128, 'not another device’s commands');
+  t.equal(await suback(c, '#'), 128, 'not everything');
+  c.publish(`devices/${b.hub.record.device_uuid}/status`, 'spoof', { qos: 1 });
+  await closed(c);
+  t.notOk(c.connected, 'publishing as another device disconnects it');
+});
+
+t.test(
+  'refused: another CA, an expired certificate, a revoked one; revocation drops live connections',
+  { skip: OPENSSL_SKIP },
+  async (t) => {
+    const s = await setup(t);
+    const owner = await newUser(s.c.app);
+    const a = await provisioned(s.c, owner.auth);
+    const ca = s.c.ctx.ca.certificatePem;
+    const foreign = selfSignedCert(t, a.hub.record.device_uuid);
+    t.ok((await connect(t, s.port, { cert: foreign.cert, key: foreign.key, ca })).error, 'certificate from another CA');
+
+    // Issued 400 days ago: expired, though never revoked.
+    const { csrFor } = await import('../helpers/central.js');
+    const old = await s.c.ctx.ca.signDeviceCsr(
+      await csrFor(a.hub),
+      a.hub.record.device_uuid,
+      new Date(Date.now() - 400 * 86400_000),
+    );
+    const { recordCertificate } = await import('../../backend/store/devices.js');
+    await recordCertificate(s.c.ctx.db.kysely, a.deviceId, old, Date.now());
+    t.ok((await connect(t, s.port, { cert: old.pem, key: a.key, ca })).error, 'expired certificate');
+
+    const live = await connect(t, s.port, { cert: a.cert, key: a.key, ca });
+    t.notOk(live.error);
+    t.equal(
+      (await s.c.app.inject({ method: 'DELETE', url: `/api/devices/${a.deviceId}`, headers: owner.auth })).statusCode,
+      204,
+    );
+    await closed(live.c);
+    t.notOk(live.c.connected, 'unlinking drops the connected device at once');
+    t.ok(
+      (await connect(t, s.port, { cert: a.cert, key: a.key, ca })).error,
+      'and its certificate is refused from then on',
+    );
+  },
+);
+
+t.test('apps: email + access token; only their own devices’ state topics', async (t) => {
+  const s = await setup(t);
+  const owner = await newUser(s.c.app, 'owner');
+  const other = await newUser(s.c.app, 'other');
+  const mine = await provisioned(s.c, owner.auth);
+  const theirs = await provisioned(s.c, other.auth);
+  const ca = s.c.ctx.ca.certificatePem;
+  const token = owner.auth.authorization!.slice('Bearer '.length);
+  const { c, error } = await connect(t, s.port, { username: owner.email, password: token, ca });
+  t.notOk(error, 'email + access token');
+  t.equal(await suback(c, `client/state/${owner.email}/${mine.hub.record.device_uuid}`), 0, 'own device (granted)');
+  t.equal(
+    await suback(c, `client/state/${owner.email}/${theirs.hub.record.device_uuid}`),
+    128,
+    'another user’s device',
+  );
+  t.equal(await suback(c, `client/state/${other.email}/${theirs.hub.record.device_uuid}`), 128, 'another user’s topic');
+  t.equal(await suback(c, 'client/state/#'), 128, 'wildcards');
+  await c.publishAsync(`client/request_state/${owner.email}/${mine.hub.record.device_uuid}`, '', { qos: 1 });
+  t.ok(c.connected, 'may ask for its own device’s state');
+
+  t.ok((await connect(t, s.port, { username: owner.email, password: 'not-a-token', ca })).error, 'bad token');
+  t.ok((await connect(t, s.port, { username: other.email, password: token, ca })).error, 'a token of another account');
+  const expired = await s.c.ctx.tokens.issue(owner.id, 0, Date.now() - 2 * 3600_000);
+  t.ok((await connect(t, s.port, { username: owner.email, password: expired.token, ca })).error, 'expired token');
+  t.ok((await connect(t, s.port, { ca })).error, 'anonymous');
+});
