@@ -13,6 +13,7 @@ import './http/request-types.js';
 import { adminRoutes } from './routes/admin.js';
 import { attachedComponentRoutes } from './routes/attached-components.js';
 import { authRoutes } from './routes/auth.js';
+import { commandRoutes } from './routes/commands.js';
 import { componentCatalogRoutes } from './routes/component-catalog.js';
 import { deviceCredentialRoutes } from './routes/device-credentials.js';
 import { deviceRegistryRoutes } from './routes/device-registry.js';
@@ -93,6 +94,7 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
   authRoutes(app, ctx);
   userRoutes(app, ctx);
   deviceRoutes(app, ctx);
+  commandRoutes(app, ctx);
   deviceRegistryRoutes(app, ctx);
   deviceCredentialRoutes(app, ctx);
   componentCatalogRoutes(app, ctx);

@@ -19,6 +19,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { createCentralMetrics } from './http/metrics.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { CentralBroker } from './mqtt/central-broker.js';
+import { Realtime } from './mqtt/realtime.js';
 
 export interface CentralDeps {
   clock?: Clock;
@@ -59,6 +60,7 @@ export async function createCentralContext(
       users: new AuthUserCache(clock, cfg.auth_cache_ms),
       metrics: createCentralMetrics(),
       bus: new Bus(log),
+      listening: {},
     };
   } catch (err) {
     await db.close();
@@ -126,8 +128,10 @@ export async function startCentral(config: AresConfig, log: Logger, deps: Centra
   let mqttPort: number | undefined;
   if (cfg.mqtt_url === undefined) {
     broker = new CentralBroker(ctx);
+    new Realtime(ctx, broker).start();
     try {
       mqttPort = await broker.start(cfg.mqtt_port, cfg.host);
+      ctx.listening.mqttPort = mqttPort;
     } catch (err) {
       await broker.stop().catch(() => undefined);
       await app.close();

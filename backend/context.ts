@@ -26,9 +26,13 @@ export interface CentralContext {
   readonly users: AuthUserCache;
   readonly metrics: CentralMetrics;
   readonly bus: Bus<CentralEvents>;
+  /** What central actually listens on, filled in at start (ports may be 0 = any free port). */
+  readonly listening: { mqttPort?: number };
 }
 
 /** What happens in central that other parts act on (the MQTT side drops a revoked device, …). */
 export interface CentralEvents extends Record<string, unknown> {
   'device.revoked': { deviceId: number; deviceUuid: string };
+  /** A command row was queued for a device: deliver it now if the device is connected. */
+  'command.queued': { deviceId: number; deviceUuid: string; commandId: string };
 }

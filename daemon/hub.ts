@@ -13,6 +13,7 @@ import { LocalBroker } from './broker/local-broker.js';
 import { NodeRegistry } from './broker/nodes.js';
 import { sleep } from './central/backoff.js';
 import { CentralLink, type LinkStatus } from './central/central-link.js';
+import { RealtimeLink } from './central/realtime-link.js';
 import { Pipeline } from './components/pipeline.js';
 import { ComponentRuntime, type ComponentStatus } from './components/runtime.js';
 import { StatePublisher } from './components/state-publisher.js';
@@ -20,6 +21,7 @@ import { buildLocalHttp } from './http/local-http.js';
 import { readBoardIdentity } from './identity/board.js';
 import { boardChanged, loadOrCreateIdentity, type HubIdentity } from './identity/identity.js';
 import { RadarIntake } from './components/radar-intake.js';
+import type { HubCredentials } from './state/credentials.js';
 import { openHubDb } from './state/hub-db.js';
 
 function readTlsFiles(cert: string | undefined, key: string | undefined): { cert: Buffer; key: Buffer } {
@@ -59,6 +61,7 @@ export class Hub {
   #db: Database.Database | undefined;
   #identity: HubIdentity | undefined;
   #link: CentralLink | undefined;
+  #realtime: RealtimeLink | undefined;
   #runtime: ComponentRuntime | undefined;
   #gpio: GpioPort | undefined;
   #broker: LocalBroker | undefined;
@@ -181,10 +184,35 @@ export class Hub {
     const addr = this.#http.server.address();
     this.#ports.http = typeof addr === 'object' && addr ? addr.port : cfg.http_port;
 
+    const realtime = (this.#realtime = new RealtimeLink({
+      log: this.log.child({ part: 'realtime' }),
+      identity,
+      pipeline: this.pipeline,
+      runtime: () => this.runtime(),
+      components: () => link.status().components,
+      onReset: () => link.reset(),
+      onReload: () => link.pollNow(),
+    }));
+    // The connection to central's broker opens only once the drivers of the current list run:
+    // commands held for this hub are delivered on connect and must find their components.
+    let creds: HubCredentials | undefined;
+    let applied = false;
+    const connectWhenReady = () => {
+      if (creds && applied && !realtime.active()) realtime.connect(creds);
+    };
     link.onComponents = (list) => {
-      void this.#runtime
-        ?.apply(list)
-        .catch((err: unknown) => this.log.error({ err }, 'applying the component list failed'));
+      this.#runtime!.apply(list).then(
+        () => {
+          applied = true;
+          connectWhenReady();
+        },
+        (err: unknown) => this.log.error({ err }, 'applying the component list failed'),
+      );
+    };
+    link.onCredentials = (next) => {
+      creds = next;
+      applied = false;
+      void realtime.disconnect();
     };
     link.start();
     this.log.info(
@@ -206,6 +234,7 @@ export class Hub {
         this.log.error({ err }, `stopping ${what} failed`);
       }
     };
+    await step('realtime link', this.#realtime && (() => this.#realtime!.disconnect()));
     await step('central link', this.#link && (() => this.#link!.stop()));
     await step('local HTTP', this.#http && (() => this.#http!.close()));
     await step('broker', this.#broker && (() => this.#broker!.stop()));

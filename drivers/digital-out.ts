@@ -14,6 +14,7 @@ import type { Command, Driver, DriverContext, DriverDescriptor } from './types.j
  * level another write is still changing.
  */
 
+/** The actions of every digital output (sync/component-actions.ts holds the table central validates with). */
 const ACTIONS = ['on', 'off', 'toggle'] as const;
 
 /** Limits of `config.max_on_s`: fractions allowed (tests use 0.05 s), at most one day. */

@@ -7,6 +7,17 @@ import { appTopicDevice, devicePublishAllowed, deviceSubscribeAllowed, type Prin
 
 type AresClient = Client & { ares?: Principal };
 
+/** What the realtime layer hears from the broker. */
+export interface BrokerEvents {
+  deviceOnline(device: Extract<Principal, { kind: 'device' }>): void;
+  /** The device subscribed to its commands: from now on a published command reaches it. */
+  deviceListening(device: Extract<Principal, { kind: 'device' }>): void;
+  /** The device's last connection closed (or its LWT fired). */
+  deviceOffline(device: Extract<Principal, { kind: 'device' }>): void;
+  deviceMessage(device: Extract<Principal, { kind: 'device' }>, topic: string, payload: Buffer): void;
+  stateRequested(app: Extract<Principal, { kind: 'app' }>, deviceUuid: string): void;
+}
+
 const refuse = (returnCode: 4 | 5, message: string) =>
   Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 /** How often live device connections are re-checked against revocations made by other instances. */
@@ -24,6 +35,10 @@ export class CentralBroker {
   #recheck: NodeJS.Timeout | undefined;
   readonly #devices = new Map<string, Set<AresClient>>();
   readonly #sockets = new Set<TLSSocket>();
+  /** Devices with a live subscription to their commands. */
+  readonly #listening = new Set<string>();
+  /** Set by the realtime layer before start(). */
+  events: BrokerEvents | undefined;
 
   constructor(private readonly ctx: CentralContext) {}
 
@@ -81,13 +96,32 @@ export class CentralBroker {
       let set = this.#devices.get(p.deviceUuid);
       if (!set) this.#devices.set(p.deviceUuid, (set = new Set()));
       set.add(client as AresClient);
+      this.#tell((e) => e.deviceOnline(p));
     });
     aedes.on('clientDisconnect', (client) => {
       const p = (client as AresClient).ares;
       if (p?.kind !== 'device') return;
       const set = this.#devices.get(p.deviceUuid);
       set?.delete(client as AresClient);
-      if (set?.size === 0) this.#devices.delete(p.deviceUuid);
+      if (set?.size === 0) {
+        this.#devices.delete(p.deviceUuid);
+        this.#listening.delete(p.deviceUuid);
+        this.#tell((e) => e.deviceOffline(p));
+      }
+    });
+    aedes.on('subscribe', (subscriptions, client) => {
+      const p = (client as AresClient).ares;
+      if (p?.kind !== 'device' || !subscriptions.some((s) => s.topic.startsWith(`commands/${p.deviceUuid}/`))) return;
+      this.#listening.add(p.deviceUuid);
+      this.#tell((e) => e.deviceListening(p));
+    });
+    aedes.on('publish', (packet, client) => {
+      const p = (client as AresClient | null)?.ares;
+      if (p?.kind === 'device') this.#tell((e) => e.deviceMessage(p, packet.topic, packet.payload as Buffer));
+      else if (p?.kind === 'app') {
+        const uuid = appTopicDevice(p.email, packet.topic, 'request_state');
+        if (uuid) this.#tell((e) => e.stateRequested(p, uuid));
+      }
     });
     aedes.on('clientError', (client, err) =>
       ctx.log.debug({ client_id: client.id, err: err.message }, 'MQTT client error'),
@@ -177,6 +211,20 @@ export class CentralBroker {
       .where('devices.device_uuid', '=', deviceUuid)
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  #tell(fn: (events: BrokerEvents) => void): void {
+    if (!this.events) return;
+    try {
+      fn(this.events);
+    } catch (err) {
+      this.ctx.log.error({ err }, 'realtime handler failed');
+    }
+  }
+
+  /** Connected and subscribed to its commands: a command published now reaches it. */
+  isListening(deviceUuid: string): boolean {
+    return this.#listening.has(deviceUuid);
   }
 
   /** Disconnects every live connection of a device (revocation, de-provisioning). */

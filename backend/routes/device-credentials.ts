@@ -230,6 +230,7 @@ function publicUrls(ctx: CentralContext, request: FastifyRequest): { api: string
   const cfg = ctx.config.central;
   const api = (cfg.public_url ?? `${request.protocol}://${request.host}`).replace(/\/$/, '');
   const host = new URL(api).hostname;
-  const mqtt = cfg.mqtt_url ?? `mqtts://${host.includes(':') ? `[${host}]` : host}:${cfg.mqtt_port}`;
+  const mqtt =
+    cfg.mqtt_url ?? `mqtts://${host.includes(':') ? `[${host}]` : host}:${ctx.listening.mqttPort ?? cfg.mqtt_port}`;
   return { api, mqtt };
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import type { AresConfig } from '../../core/config.js';
-import { isAresError } from '../../core/errors.js';
+import { AresError, isAresError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { HubIdentity } from '../identity/identity.js';
 import { CredentialStore, type HubCredentials } from '../state/credentials.js';
@@ -46,6 +46,10 @@ export class CentralLink {
   };
   /** Called with each new component list (the component runtime subscribes here). */
   onComponents: (list: ComponentSpec[]) => void = () => undefined;
+  /** Called when the hub gets credentials (loaded, or issued by central) and with undefined when they are wiped. */
+  onCredentials: (creds: HubCredentials | undefined) => void = () => undefined;
+  #wake = new AbortController();
+  #resetRequested = false;
 
   constructor(private readonly deps: CentralLinkDeps) {}
 
@@ -58,10 +62,23 @@ export class CentralLink {
     return this.#creds?.user_email ?? null;
   }
 
+  /** system/reload_components: ask central for the list now instead of at the next poll. */
+  pollNow(): void {
+    this.#wake.abort();
+    this.#wake = new AbortController();
+  }
+
+  /** system/reset: central de-provisioned this hub; wipe as for a 401 and wait to be claimed again. */
+  reset(): void {
+    this.#resetRequested = true;
+    this.pollNow();
+  }
+
   start(): void {
     const { config, db, clock } = this.deps;
     const store = new CredentialStore(config.hub.state_dir);
     this.#creds = store.load();
+    if (this.#creds) this.#tellCredentials(this.#creds);
     this.#status = { ...this.#status, provisioned: this.#creds !== undefined, deviceId: this.#creds?.device_id };
     const list = new ComponentList(db, () => clock.now());
     if (this.#creds) {
@@ -80,7 +97,9 @@ export class CentralLink {
   }
 
   async #run(store: CredentialStore, list: ComponentList, signal: AbortSignal): Promise<void> {
-    const { config, log, identity, clock, wait } = this.deps;
+    const { config, log, identity, clock } = this.deps;
+    // Waits end early for pollNow()/reset() as well as for stop().
+    const wait = (ms: number, stop: AbortSignal) => this.deps.wait(ms, AbortSignal.any([stop, this.#wake.signal]));
     const cfg = config.hub;
     const pollBackoff = new Backoff(1000, cfg.components_poll_s * 1000);
     while (!signal.aborted) {
@@ -94,9 +113,14 @@ export class CentralLink {
       if (!this.#creds) {
         this.#creds = await obtainCredentials({ client, identity, store, log, wait }, signal);
         if (!this.#creds) return;
+        this.#tellCredentials(this.#creds);
         this.#status = { ...this.#status, provisioned: true, deviceId: this.#creds.device_id };
       }
       try {
+        if (this.#resetRequested) {
+          this.#resetRequested = false;
+          throw new AresError('ARES_ERR_UNAUTHORIZED', 'central sent system/reset');
+        }
         const result = await list.refresh(client, this.#creds);
         this.#status = { ...this.#status, central: { reachable: result.source === 'central' } };
         if (result.source === 'cache')
@@ -113,6 +137,7 @@ export class CentralLink {
           store.wipe();
           list.clear();
           this.#creds = undefined;
+          this.#tellCredentials(undefined);
           this.#status = { ...this.#status, provisioned: false, deviceId: undefined };
           this.#apply([], 'none');
           continue;
@@ -122,6 +147,14 @@ export class CentralLink {
         log.warn({ err: err.message }, 'component list: central unreachable and no cached copy yet');
         await wait(pollBackoff.next(), signal);
       }
+    }
+  }
+
+  #tellCredentials(creds: HubCredentials | undefined): void {
+    try {
+      this.onCredentials(creds);
+    } catch (err) {
+      this.deps.log.error({ err }, 'credentials listener failed');
     }
   }
 

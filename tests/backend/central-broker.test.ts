@@ -153,3 +153,62 @@ t.test('apps: email + access token; only their own devices’ state topics', asy
   t.ok((await connect(t, s.port, { username: owner.email, password: expired.token, ca })).error, 'expired token');
   t.ok((await connect(t, s.port, { ca })).error, 'anonymous');
 });
+
+t.test('presence: a device that vanishes (no goodbye) is OFFLINE for its app', async (t) => {
+  const c = await startTestCentral(t);
+  const broker = new CentralBroker(c.ctx);
+  const { Realtime } = await import('../../backend/mqtt/realtime.js');
+  const realtime = new Realtime(c.ctx, broker);
+  realtime.start();
+  t.teardown(() => realtime.stop());
+  const port = await broker.start(0, '127.0.0.1');
+  t.teardown(() => broker.stop());
+  const owner = await newUser(c.app);
+  const dev = await provisioned(c, owner.auth);
+  const ca = c.ctx.ca.certificatePem;
+  const uuid = dev.hub.record.device_uuid;
+  const app = (await connect(t, port, { username: owner.email, password: owner.auth.authorization!.slice(7), ca })).c;
+  let state: Record<string, unknown> = {};
+  app.on('message', (_t, p) => (state = JSON.parse(p.toString()) as Record<string, unknown>));
+  await app.subscribeAsync(`client/state/${owner.email}/${uuid}`);
+  const device = (
+    await connect(t, port, {
+      cert: dev.cert,
+      key: dev.key,
+      ca,
+      will: { topic: `devices/${uuid}/status`, payload: Buffer.from('OFFLINE'), qos: 1, retain: true },
+    })
+  ).c;
+  await device.publishAsync(
+    `devices/${uuid}/state`,
+    JSON.stringify({ components: { '9': { component_type: 'led', name: 'Hall', state: 'ON' } } }),
+    { qos: 1 },
+  );
+  for (let i = 0; i < 300 && state['led'] !== 'ON'; i++) await new Promise((r) => setTimeout(r, 10));
+  t.match(state, { device_status: 'ONLINE', led: 'ON' });
+  device.stream.destroy(); // the power cable, not a clean disconnect
+  for (let i = 0; i < 300 && state['device_status'] !== 'OFFLINE'; i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(state['device_status'], 'OFFLINE');
+  await app.publishAsync(`client/request_state/${owner.email}/${uuid}`, '', { qos: 1 });
+  state = {};
+  for (let i = 0; i < 300 && !state['device_status']; i++) await new Promise((r) => setTimeout(r, 10));
+  t.match(
+    state,
+    { device_status: 'OFFLINE', components: { '9': { state: 'ON' } } },
+    'request_state pushes the full state at once',
+  );
+  // Hostile device payloads are ignored, never thrown.
+  const again = (await connect(t, port, { cert: dev.cert, key: dev.key, ca })).c;
+  for (const p of [
+    '{',
+    '[]',
+    'null',
+    JSON.stringify({ components: { x: 1, '1': null, '2': { component_type: 7 } } }),
+    'x'.repeat(70_000),
+  ])
+    await again.publishAsync(`devices/${uuid}/state`, p, { qos: 1 });
+  await again.publishAsync(`devices/${uuid}/results`, JSON.stringify({ command_id: "' OR 1=1", status: 'done' }), {
+    qos: 1,
+  });
+  t.ok(again.connected, 'still connected and served');
+});

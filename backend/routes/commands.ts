@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { badRequest, notFound, unprocessable } from '../../core/errors.js';
+import { actionsFor } from '../../sync/component-actions.js';
+import type { CentralContext } from '../context.js';
+import { authorizeDevice, currentUser } from '../http/guard.js';
+import { errors, id, ident, iso, params, text, uuid } from '../http/schemas.js';
+import { audit } from '../store/audit.js';
+
+/** How long a command waits for an offline hub before it expires. */
+const COMMAND_TTL_MS = 10 * 60_000;
+const VALUE_MAX_BYTES = 1024;
+
+interface CommandBody {
+  component_id?: number;
+  component_type?: string;
+  action: string;
+  value?: unknown;
+  duration_s?: number;
+}
+
+/**
+ * Commands (§4.3, §4.6): validated against the device's attached components and what each type's
+ * driver accepts, stored, and published to `commands/{uuid}/{component_id}/{action}` at once if the
+ * hub is connected or when it next connects (the `command.queued` event reaches the MQTT side).
+ */
+export function commandRoutes(app: FastifyInstance, ctx: CentralContext): void {
+  const db = ctx.db.kysely;
+  const bearer = [{ bearer: [] }];
+
+  const queue = async (
+    deviceId: number,
+    c: { component_id: string; component_type: string; action: string; payload: Record<string, unknown> },
+  ) => {
+    const device = await db
+      .selectFrom('devices')
+      .select(['device_uuid', 'status'])
+      .where('id', '=', deviceId)
+      .executeTakeFirstOrThrow();
+    if (device.status !== 'provisioned')
+      throw unprocessable('the hub has no credentials yet: it cannot receive commands');
+    const now = ctx.clock.now();
+    const commandId = randomUUID();
+    const expiresAt = now + COMMAND_TTL_MS;
+    await db
+      .insertInto('device_commands')
+      .values({
+        id: commandId,
+        device_id: deviceId,
+        component_id: c.component_id,
+        component_type: c.component_type,
+        action: c.action,
+        payload: JSON.stringify({
+          command_id: commandId,
+          component_type: c.component_type,
+          ...c.payload,
+          expires_at: new Date(expiresAt).toISOString(),
+        }),
+        status: 'queued',
+        result: null,
+        created_at: now,
+        expires_at: expiresAt,
+        updated_at: now,
+      })
+      .execute();
+    ctx.bus.emit('command.queued', { deviceId, deviceUuid: device.device_uuid, commandId });
+    return commandId;
+  };
+
+  app.post<{ Params: { device_id: number }; Body: CommandBody }>(
+    '/api/devices/:device_id/command',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['commands'],
+        description:
+          'Name the component by component_id, or by component_type when the hub has exactly one of that type.',
+        security: bearer,
+        params: params('device_id'),
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['action'],
+          properties: {
+            component_id: id,
+            component_type: ident(64),
+            action: ident(32),
+            value: {},
+            duration_s: { type: 'number', exclusiveMinimum: 0, maximum: 86400 },
+          },
+        },
+        response: {
+          202: { type: 'object', properties: { command_id: { type: 'string' } } },
+          ...errors(400, 401, 403, 404, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { device_id } = request.params;
+      await authorizeDevice(ctx, request, device_id, ['owner']);
+      const b = request.body;
+      if (b.component_id === undefined && b.component_type === undefined)
+        throw badRequest('give component_id or component_type');
+      let q = db.selectFrom('attached_components').select(['id', 'component_type']).where('device_id', '=', device_id);
+      if (b.component_id !== undefined) q = q.where('id', '=', b.component_id);
+      if (b.component_type !== undefined) q = q.where('component_type', '=', b.component_type);
+      const matches = await q.execute();
+      if (matches.length === 0) throw unprocessable('no such component on this hub');
+      if (matches.length > 1)
+        throw unprocessable(`this hub has ${matches.length} ${b.component_type} components: name one by component_id`);
+      const component = matches[0]!;
+      const actions = actionsFor(component.component_type);
+      if (!actions.includes(b.action)) {
+        throw unprocessable(
+          actions.length
+            ? `action ${b.action} is not one of ${actions.join(', ')} for ${component.component_type}`
+            : `a ${component.component_type} takes no commands`,
+        );
+      }
+      if (b.value !== undefined && Buffer.byteLength(JSON.stringify(b.value)) > VALUE_MAX_BYTES)
+        throw badRequest(`value: larger than ${VALUE_MAX_BYTES} bytes`);
+      const commandId = await queue(device_id, {
+        component_id: String(component.id),
+        component_type: component.component_type,
+        action: b.action,
+        payload: {
+          ...(b.value !== undefined ? { value: b.value } : {}),
+          ...(b.duration_s !== undefined ? { duration_s: b.duration_s } : {}),
+        },
+      });
+      await audit(db, {
+        ts: ctx.clock.now(),
+        actor: currentUser(request).id,
+        action: 'device.command',
+        target: `device:${device_id}`,
+        details: { command_id: commandId, component_id: component.id, action: b.action },
+        ip: request.ip,
+      });
+      return reply.status(202).send({ command_id: commandId });
+    },
+  );
+
+  app.get<{ Params: { device_id: number; command_id: string } }>(
+    '/api/devices/:device_id/commands/:command_id',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['commands'],
+        security: bearer,
+        params: {
+          type: 'object',
+          required: ['device_id', 'command_id'],
+          properties: { device_id: id, command_id: uuid },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              command_id: { type: 'string' },
+              status: { type: 'string' },
+              result: {},
+              created_at: { type: 'string' },
+              updated_at: { type: 'string' },
+            },
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const { device_id, command_id } = request.params;
+      await authorizeDevice(ctx, request, device_id, ['owner']);
+      const row = await db
+        .selectFrom('device_commands')
+        .select(['id', 'status', 'result', 'expires_at', 'created_at', 'updated_at'])
+        .where('id', '=', command_id)
+        .where('device_id', '=', device_id)
+        .executeTakeFirst();
+      if (!row) throw notFound('command');
+      // A queued command past its expiry is expired whether or not a sweep has marked it yet.
+      const status = row.status === 'queued' && row.expires_at <= ctx.clock.now() ? 'expired' : row.status;
+      return {
+        command_id: row.id,
+        status,
+        ...(row.result ? { result: JSON.parse(row.result) as unknown } : {}),
+        created_at: iso(row.created_at),
+        updated_at: iso(row.updated_at),
+      };
+    },
+  );
+
+  app.post<{ Params: { device_id: number }; Body: { ssid: string; password: string } }>(
+    '/api/devices/:device_id/change-wifi',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['commands'],
+        description:
+          'Relayed to the hub as system/change_wifi; the hub keeps its previous network if the new one fails.',
+        security: bearer,
+        params: params('device_id'),
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['ssid', 'password'],
+          properties: { ssid: text(32), password: { type: 'string', maxLength: 63 } },
+        },
+        response: {
+          202: { type: 'object', properties: { command_id: { type: 'string' } } },
+          ...errors(400, 401, 403, 404, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { device_id } = request.params;
+      await authorizeDevice(ctx, request, device_id, ['owner']);
+      const { ssid, password } = request.body;
+      if (password.length > 0 && password.length < 8)
+        throw unprocessable('password: WPA2 passphrases are 8–63 characters (empty for an open network)');
+      const commandId = await queue(device_id, {
+        component_id: 'system',
+        component_type: 'system',
+        action: 'change_wifi',
+        payload: { value: { ssid, password } },
+      });
+      await audit(db, {
+        ts: ctx.clock.now(),
+        actor: currentUser(request).id,
+        action: 'device.change_wifi',
+        target: `device:${device_id}`,
+        details: { command_id: commandId, ssid },
+        ip: request.ip,
+      });
+      return reply.status(202).send({ command_id: commandId });
+    },
+  );
+}

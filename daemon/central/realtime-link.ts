@@ -1,0 +1,159 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from '../../core/logger.js';
+import type { ComponentSpec } from '../../sync/components.js';
+import type { Pipeline } from '../components/pipeline.js';
+import type { ComponentRuntime } from '../components/runtime.js';
+import type { HubIdentity } from '../identity/identity.js';
+import type { HubCredentials } from '../state/credentials.js';
+
+export interface RealtimeDeps {
+  log: Logger;
+  identity: HubIdentity;
+  pipeline: Pipeline;
+  runtime: () => ComponentRuntime;
+  components: () => readonly ComponentSpec[];
+  /** system/reset: central de-provisioned this hub. */
+  onReset: () => void;
+  /** system/reload_components: fetch the component list now. */
+  onReload: () => void;
+}
+
+/** State changes are coalesced: a radar reporting every second must not mean a message per reading. */
+const STATE_FLUSH_MS = 500;
+
+/**
+ * The hub's one MQTT connection to central (§4.6), authenticated by its device certificate: LWT
+ * `devices/{uuid}/status` = OFFLINE, ONLINE on every (re)connect, component state on
+ * `devices/{uuid}/state`, commands from `commands/{uuid}/#` run through the runtime's one entry
+ * point and answered on `devices/{uuid}/results`. mqtt.js reconnects by itself and resubscribes.
+ */
+export class RealtimeLink {
+  #client: MqttClient | undefined;
+  #dirty = new Set<number>();
+  #flush: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: RealtimeDeps) {}
+
+  /** A connection exists or is being (re)established. */
+  active(): boolean {
+    return this.#client !== undefined;
+  }
+
+  connect(creds: HubCredentials): void {
+    this.disconnect();
+    const uuid = this.deps.identity.deviceUuid;
+    const client = mqtt.connect(creds.mqtt_url, {
+      clientId: `hub-${uuid}`,
+      protocolVersion: 4,
+      cert: creds.device_certificate,
+      key: this.deps.identity.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      ca: creds.ca_certificate,
+      reconnectPeriod: 5000,
+      connectTimeout: 15_000,
+      will: { topic: `devices/${uuid}/status`, payload: Buffer.from('OFFLINE'), qos: 1, retain: true },
+    });
+    this.#client = client;
+    client.on('connect', () => {
+      this.deps.log.info({ url: creds.mqtt_url }, 'connected to central’s broker');
+      // Subscribed first: once ONLINE is out, a command sent this instant must find the subscription.
+      client.subscribe(`commands/${uuid}/#`, { qos: 1 }, () =>
+        client.publish(`devices/${uuid}/status`, 'ONLINE', { qos: 1, retain: true }),
+      );
+      // Everything central may have missed while we were away.
+      for (const c of this.deps.components()) this.#dirty.add(c.id);
+      this.#schedule();
+    });
+    client.on('message', (topic, payload) => void this.#command(topic, payload));
+    client.on('error', (err) => this.deps.log.warn({ err: err.message }, 'central broker connection error'));
+    this.deps.pipeline.on('central', (out) => {
+      if (out.kind === 'event') return;
+      this.#dirty.add(out.componentId);
+      this.#schedule();
+    });
+  }
+
+  disconnect(): Promise<void> {
+    this.deps.pipeline.off('central');
+    if (this.#flush) clearTimeout(this.#flush);
+    this.#flush = undefined;
+    const client = this.#client;
+    this.#client = undefined;
+    if (!client) return Promise.resolve();
+    // A clean stop says OFFLINE itself (the LWT covers crashes and cut cables).
+    return new Promise((resolve) => {
+      if (!client.connected) return client.end(true, {}, () => resolve());
+      client.publish(`devices/${this.deps.identity.deviceUuid}/status`, 'OFFLINE', { qos: 1, retain: true }, () =>
+        client.end(false, {}, () => resolve()),
+      );
+    });
+  }
+
+  #schedule(): void {
+    this.#flush ??= setTimeout(() => {
+      this.#flush = undefined;
+      this.#publishState();
+    }, STATE_FLUSH_MS);
+  }
+
+  #publishState(): void {
+    const client = this.#client;
+    if (!client?.connected || this.#dirty.size === 0) return;
+    const specs = new Map(this.deps.components().map((c) => [c.id, c]));
+    const components: Record<string, { component_type: string; name: string | null; state: unknown }> = {};
+    for (const id of this.#dirty) {
+      const spec = specs.get(id);
+      const latest = this.deps.pipeline.latest(id);
+      if (!spec || !latest) continue;
+      components[String(id)] = {
+        component_type: spec.component_type,
+        name: spec.name,
+        state: latest.state ?? latest.readings,
+      };
+    }
+    this.#dirty.clear();
+    if (Object.keys(components).length > 0)
+      client.publish(`devices/${this.deps.identity.deviceUuid}/state`, JSON.stringify({ components }), { qos: 1 });
+  }
+
+  async #command(topic: string, payload: Buffer): Promise<void> {
+    const uuid = this.deps.identity.deviceUuid;
+    const [, , componentId, action] = topic.split('/');
+    let body: { command_id?: unknown; value?: unknown; duration_s?: unknown };
+    try {
+      body = JSON.parse(payload.toString('utf8')) as typeof body;
+    } catch {
+      this.deps.log.warn({ topic }, 'command with a payload that is not JSON: ignored');
+      return;
+    }
+    const commandId = typeof body.command_id === 'string' ? body.command_id : undefined;
+    const answer = (status: 'done' | 'failed', detail: Record<string, unknown>) => {
+      if (commandId)
+        this.#client?.publish(`devices/${uuid}/results`, JSON.stringify({ command_id: commandId, status, ...detail }), {
+          qos: 1,
+        });
+    };
+    try {
+      if (componentId === 'system') {
+        if (action === 'reset') {
+          answer('done', { result: { reset: true } });
+          this.deps.onReset();
+        } else if (action === 'reload_components') {
+          this.deps.onReload();
+          answer('done', { result: { reloaded: true } });
+        } else if (action === 'change_wifi' || action === 'ota_notify') {
+          // Applied by the BLE/Wi-Fi and OTA work; acknowledged so central knows the hub has it.
+          answer('done', { result: { acknowledged: true } });
+        } else answer('failed', { error: `unknown system action ${String(action)}` });
+        return;
+      }
+      const result = await this.deps.runtime().command(Number(componentId), {
+        action: String(action),
+        ...(body.value !== undefined ? { value: body.value } : {}),
+        ...(typeof body.duration_s === 'number' ? { durationS: body.duration_s } : {}),
+      });
+      answer('done', { result });
+    } catch (err) {
+      answer('failed', { error: (err as Error).message });
+    }
+  }
+}
