@@ -125,6 +125,12 @@ export async function runDemo(values: Record<string, string | boolean | undefine
       mqtt: `mqtt://127.0.0.1:${mqtt}`,
     },
     watch: `mosquitto_sub -h 127.0.0.1 -p ${mqtt} -u demo-watcher -P '${watcher.password!}' -t 'telemetry/#' -v`,
+    // What the family's app sees from central (TLS, central's CA; the token is valid for central.jwt_ttl_s).
+    watch_app:
+      central.mqttPort === undefined
+        ? null
+        : `mosquitto_sub -h 127.0.0.1 -p ${central.mqttPort} --cafile ${join(config.central.data_dir, 'ca', 'ca.crt')} -u ${user.email} -P '${userAuth.slice('Bearer '.length)}' -t 'client/state/${user.email}/${record.device_uuid}' -v`,
+    command: `curl -s -X POST ${central.url}/api/devices/${String(device['device_id'])}/command -H 'authorization: ${userAuth}' -H 'content-type: application/json' -d '{"component_type":"led","action":"toggle"}'`,
     try: `curl -s ${central.url}/api/devices -H "authorization: $(curl -s ${central.url}/auth/login -H 'content-type: application/json' -d '{"email":"${user.email}","password":"${user.password}"}' | python3 -c 'import sys,json;print("Bearer "+json.load(sys.stdin)["access_token"])')"`,
     data_dir: dataDir,
   };
