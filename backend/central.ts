@@ -125,10 +125,12 @@ export async function startCentral(config: AresConfig, log: Logger, deps: Centra
   log.info({ url, database: ctx.db.dialect }, 'central listening');
   // The embedded broker, unless an external one (central.mqtt_url) carries the realtime channel.
   let broker: CentralBroker | undefined;
+  let realtime: Realtime | undefined;
   let mqttPort: number | undefined;
   if (cfg.mqtt_url === undefined) {
     broker = new CentralBroker(ctx);
-    new Realtime(ctx, broker).start();
+    realtime = new Realtime(ctx, broker);
+    realtime.start();
     try {
       mqttPort = await broker.start(cfg.mqtt_port, cfg.host);
       ctx.listening.mqttPort = mqttPort;
@@ -153,6 +155,7 @@ export async function startCentral(config: AresConfig, log: Logger, deps: Centra
       // In-flight requests finish (fastify answers new ones 503 meanwhile), then the broker, then the DB.
       closing ??= app
         .close()
+        .then(() => realtime?.stop())
         .then(() => broker?.stop())
         .then(() => ctx.db.close());
       return closing;

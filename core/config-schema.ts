@@ -92,6 +92,13 @@ export const CONFIG_SCHEMA = {
       doc: 'failed logins per account (and 4× that per address) before throttling for login_lockout_s',
     },
     login_lockout_s: { type: 'integer', default: 900, min: 1, max: 86400, doc: 'login throttle window' },
+    presence_timeout_s: {
+      type: 'integer',
+      default: 90,
+      min: 5,
+      max: 86400,
+      doc: 'a connected hub silent this long (no heartbeat, state or result) shows as TIMEOUT to its apps; hubs send a heartbeat every 30 s',
+    },
     auth_cache_ms: {
       type: 'integer',
       default: 5000,

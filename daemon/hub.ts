@@ -62,6 +62,7 @@ export class Hub {
   #identity: HubIdentity | undefined;
   #link: CentralLink | undefined;
   #realtime: RealtimeLink | undefined;
+  #stopping = false;
   #runtime: ComponentRuntime | undefined;
   #gpio: GpioPort | undefined;
   #broker: LocalBroker | undefined;
@@ -198,7 +199,8 @@ export class Hub {
     let creds: HubCredentials | undefined;
     let applied = false;
     const connectWhenReady = () => {
-      if (creds && applied && !realtime.active()) realtime.connect(creds);
+      // A list applied after stop() began must not open a new connection (it would keep the process alive).
+      if (creds && applied && !this.#stopping && !realtime.active()) realtime.connect(creds);
     };
     link.onComponents = (list) => {
       this.#runtime!.apply(list).then(
@@ -227,6 +229,7 @@ export class Hub {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     const step = async (what: string, fn: (() => Promise<unknown>) | undefined) => {
       try {
         await fn?.();

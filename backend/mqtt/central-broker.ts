@@ -256,7 +256,8 @@ export class CentralBroker {
   /** Central's own publishes (state to apps, commands to devices). */
   publish(topic: string, payload: string, retain = false): Promise<void> {
     const aedes = this.#aedes;
-    if (!aedes) return Promise.resolve();
+    // Stopping or stopped: aedes throws synchronously once closed; there is nobody left to tell.
+    if (!aedes || aedes.closed) return Promise.resolve();
     return new Promise((resolve, reject) =>
       aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain, dup: false }, (err) =>
         err ? reject(err) : resolve(),
@@ -265,6 +266,8 @@ export class CentralBroker {
   }
 
   async stop(): Promise<void> {
+    // Disconnects during shutdown are not presence changes to report.
+    this.events = undefined;
     if (this.#recheck) clearInterval(this.#recheck);
     this.ctx.bus.removeAll('central-broker');
     // aedes first: it ends every client; then no socket keeps the listener from closing.

@@ -1,6 +1,7 @@
 import type { CentralContext } from '../context.js';
 import type { BrokerEvents, CentralBroker } from './central-broker.js';
 import type { Principal } from './acl.js';
+import { PresenceTracker } from './presence.js';
 
 type Device = Extract<Principal, { kind: 'device' }>;
 export type DeviceStatus = 'ONLINE' | 'OFFLINE' | 'TIMEOUT';
@@ -25,14 +26,21 @@ interface DeviceState {
  */
 export class Realtime implements BrokerEvents {
   readonly #state = new Map<string, DeviceState>();
+  readonly #presence: PresenceTracker;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: CentralContext,
     private readonly broker: CentralBroker,
-  ) {}
+  ) {
+    this.#presence = new PresenceTracker(ctx.config.central.presence_timeout_s * 1000);
+  }
 
   start(): void {
     this.broker.events = this;
+    const everyMs = Math.max(1000, (this.ctx.config.central.presence_timeout_s * 1000) / 4);
+    this.#sweeper = setInterval(() => this.sweepPresence(), everyMs);
+    this.#sweeper.unref();
     this.ctx.bus.on('realtime', 'command.queued', ({ deviceUuid, commandId }) => {
       if (this.broker.isListening(deviceUuid))
         void this.#deliver(deviceUuid, [commandId]).catch((err: unknown) =>
@@ -42,12 +50,19 @@ export class Realtime implements BrokerEvents {
   }
 
   stop(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper);
     this.ctx.bus.removeAll('realtime');
     this.broker.events = undefined;
   }
 
   deviceOnline(device: Device): void {
+    this.#presence.touch(device.deviceUuid, this.ctx.clock.now());
     this.#setStatus(device.deviceUuid, 'ONLINE');
+  }
+
+  /** Connected devices silent past `central.presence_timeout_s` become TIMEOUT (run by a timer; tests call it). */
+  sweepPresence(): void {
+    for (const uuid of this.#presence.sweep(this.ctx.clock.now())) this.#setStatus(uuid, 'TIMEOUT');
   }
 
   /** Held commands go out once the device listens: published earlier they would reach no subscriber. */
@@ -58,6 +73,7 @@ export class Realtime implements BrokerEvents {
   }
 
   deviceOffline(device: Device): void {
+    this.#presence.remove(device.deviceUuid);
     this.#setStatus(device.deviceUuid, 'OFFLINE');
   }
 
@@ -65,9 +81,18 @@ export class Realtime implements BrokerEvents {
     const kind = topic.slice(`devices/${device.deviceUuid}/`.length);
     if (kind === 'status') {
       const status = payload.toString('utf8');
-      if (status === 'ONLINE' || status === 'OFFLINE') this.#setStatus(device.deviceUuid, status);
+      if (status === 'OFFLINE') {
+        this.#presence.remove(device.deviceUuid);
+        this.#setStatus(device.deviceUuid, 'OFFLINE');
+      } else if (status === 'ONLINE') {
+        this.#presence.touch(device.deviceUuid, this.ctx.clock.now());
+        this.#setStatus(device.deviceUuid, 'ONLINE');
+      }
       return;
     }
+    // Any message proves the hub alive: a TIMEOUT ends with it.
+    this.#presence.touch(device.deviceUuid, this.ctx.clock.now());
+    if (this.#state.get(device.deviceUuid)?.device_status === 'TIMEOUT') this.#setStatus(device.deviceUuid, 'ONLINE');
     const body = parseJson(payload);
     if (kind === 'state' && body && typeof body === 'object')
       return this.#mergeState(device.deviceUuid, body as { components?: unknown });
@@ -81,7 +106,7 @@ export class Realtime implements BrokerEvents {
   }
 
   stateRequested(_app: Extract<Principal, { kind: 'app' }>, deviceUuid: string): void {
-    void this.#push(deviceUuid);
+    this.#pushSoon(deviceUuid);
   }
 
   /** The full state of a device in the §4.6 shape, with flat per-type keys for types with one component. */
@@ -100,7 +125,7 @@ export class Realtime implements BrokerEvents {
     const changed = s.device_status !== status || !this.#state.has(deviceUuid);
     s.device_status = status;
     this.#state.set(deviceUuid, s);
-    if (changed) void this.#push(deviceUuid);
+    if (changed) this.#pushSoon(deviceUuid);
   }
 
   #mergeState(deviceUuid: string, body: { components?: unknown }): void {
@@ -116,7 +141,14 @@ export class Realtime implements BrokerEvents {
       };
     }
     this.#state.set(deviceUuid, s);
-    void this.#push(deviceUuid);
+    this.#pushSoon(deviceUuid);
+  }
+
+  /** Fire-and-forget push: a failure is logged, never an unhandled rejection that could end central. */
+  #pushSoon(deviceUuid: string): void {
+    this.#push(deviceUuid).catch((err: unknown) =>
+      this.ctx.log.error({ err, device_uuid: deviceUuid }, 'state push failed'),
+    );
   }
 
   async #push(deviceUuid: string): Promise<void> {

@@ -20,6 +20,8 @@ export interface RealtimeDeps {
 
 /** State changes are coalesced: a radar reporting every second must not mean a message per reading. */
 const STATE_FLUSH_MS = 500;
+/** The application heartbeat: central shows TIMEOUT when it stops while the connection stays up. */
+const HEARTBEAT_MS = 30_000;
 
 /**
  * The hub's one MQTT connection to central (§4.6), authenticated by its device certificate: LWT
@@ -31,6 +33,7 @@ export class RealtimeLink {
   #client: MqttClient | undefined;
   #dirty = new Set<number>();
   #flush: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: RealtimeDeps) {}
 
@@ -64,6 +67,9 @@ export class RealtimeLink {
       this.#schedule();
     });
     client.on('message', (topic, payload) => void this.#command(topic, payload));
+    this.#heartbeat = setInterval(() => {
+      if (client.connected) client.publish(`devices/${uuid}/status`, 'ONLINE', { qos: 1, retain: true });
+    }, HEARTBEAT_MS);
     client.on('error', (err) => this.deps.log.warn({ err: err.message }, 'central broker connection error'));
     this.deps.pipeline.on('central', (out) => {
       if (out.kind === 'event') return;
@@ -76,12 +82,18 @@ export class RealtimeLink {
     this.deps.pipeline.off('central');
     if (this.#flush) clearTimeout(this.#flush);
     this.#flush = undefined;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
     const client = this.#client;
     this.#client = undefined;
     if (!client) return Promise.resolve();
     // A clean stop says OFFLINE itself (the LWT covers crashes and cut cables).
     return new Promise((resolve) => {
-      if (!client.connected) return client.end(true, {}, () => resolve());
+      // Still connecting (or reconnecting): end it without waiting, mqtt.js may never call back then.
+      if (!client.connected) {
+        client.end(true);
+        return resolve();
+      }
       client.publish(`devices/${this.deps.identity.deviceUuid}/status`, 'OFFLINE', { qos: 1, retain: true }, () =>
         client.end(false, {}, () => resolve()),
       );

@@ -212,3 +212,35 @@ t.test('presence: a device that vanishes (no goodbye) is OFFLINE for its app', a
   });
   t.ok(again.connected, 'still connected and served');
 });
+
+t.test(
+  'presence: connected but silent past central.presence_timeout_s is TIMEOUT; speaking again is ONLINE',
+  async (t) => {
+    const c = await startTestCentral(t, undefined, { 'central.presence_timeout_s': 30 });
+    const broker = new CentralBroker(c.ctx);
+    const { Realtime } = await import('../../backend/mqtt/realtime.js');
+    const realtime = new Realtime(c.ctx, broker);
+    realtime.start();
+    t.teardown(() => realtime.stop());
+    const port = await broker.start(0, '127.0.0.1');
+    t.teardown(() => broker.stop());
+    const owner = await newUser(c.app);
+    const dev = await provisioned(c, owner.auth);
+    const ca = c.ctx.ca.certificatePem;
+    const uuid = dev.hub.record.device_uuid;
+    const device = (await connect(t, port, { cert: dev.cert, key: dev.key, ca })).c;
+    await device.publishAsync(`devices/${uuid}/status`, 'ONLINE', { qos: 1 });
+    const view = () => realtime.view(uuid)['device_status'];
+    for (let i = 0; i < 300 && view() !== 'ONLINE'; i++) await new Promise((r) => setTimeout(r, 10));
+    c.clock.advance(29_000);
+    realtime.sweepPresence();
+    t.equal(view(), 'ONLINE', 'within the limit');
+    c.clock.advance(2_000);
+    realtime.sweepPresence();
+    t.equal(view(), 'TIMEOUT', 'silent past the limit while still connected');
+    t.ok(device.connected);
+    await device.publishAsync(`devices/${uuid}/state`, JSON.stringify({ components: {} }), { qos: 1 });
+    for (let i = 0; i < 300 && view() !== 'ONLINE'; i++) await new Promise((r) => setTimeout(r, 10));
+    t.equal(view(), 'ONLINE', 'a message ends the TIMEOUT');
+  },
+);
