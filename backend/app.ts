@@ -21,7 +21,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { hardwareVariantRoutes } from './routes/hardware-variants.js';
 import { healthRoutes } from './routes/health.js';
 import { pinRuleRoutes } from './routes/pin-rules.js';
-import { userRoutes } from './routes/users.js';
+import { mqttCredentialRoutes, userRoutes } from './routes/users.js';
 
 export interface BuildOptions {
   /** HTTPS options, when central.tls_cert/tls_key are set. */
@@ -93,6 +93,7 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
   healthRoutes(app, ctx);
   authRoutes(app, ctx);
   userRoutes(app, ctx);
+  mqttCredentialRoutes(app, ctx);
   deviceRoutes(app, ctx);
   commandRoutes(app, ctx);
   deviceRegistryRoutes(app, ctx);

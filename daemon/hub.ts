@@ -211,6 +211,11 @@ export class Hub {
         (err: unknown) => this.log.error({ err }, 'applying the component list failed'),
       );
     };
+    link.onCertificateRenewed = (next) => {
+      creds = next;
+      // Swap to the new certificate; commands held meanwhile are delivered once it listens again.
+      if (realtime.active()) realtime.connect(next);
+    };
     link.onCredentials = (next) => {
       creds = next;
       applied = false;

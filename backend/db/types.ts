@@ -22,6 +22,15 @@ export interface Database {
   password_resets: PasswordResetsTable;
   audit_log: AuditLogTable;
   admin_alerts: AdminAlertsTable;
+  mqtt_credentials: MqttCredentialsTable;
+}
+
+export interface MqttCredentialsTable {
+  username: string;
+  user_id: number;
+  secret_hash: string;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface UsersTable {

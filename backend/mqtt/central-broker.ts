@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { CentralContext } from '../context.js';
+import { MQTT_USERNAME_PREFIX, checkMqttCredentials } from '../store/mqtt-credentials.js';
 import { loadAuthUser, normalizeEmail } from '../store/users.js';
 import { appTopicDevice, devicePublishAllowed, deviceSubscribeAllowed, type Principal } from './acl.js';
 
@@ -191,6 +192,16 @@ export class CentralBroker {
       return { kind: 'device', deviceId: match.id, deviceUuid, serial: match.serial };
     }
     if (!username || !password || password.length > 4096) throw refuse(4, 'credentials required');
+    if (username.startsWith(MQTT_USERNAME_PREFIX)) {
+      const app = await checkMqttCredentials(
+        this.ctx.db.kysely,
+        username,
+        password.toString('utf8'),
+        this.ctx.clock.now(),
+      );
+      if (!app) throw refuse(4, 'MQTT credentials unknown, expired or wrong');
+      return { kind: 'app', userId: app.userId, email: app.email };
+    }
     let claims;
     try {
       claims = await this.ctx.tokens.verify(password.toString('utf8'), this.ctx.clock.now());

@@ -6,6 +6,7 @@ import { currentUser } from '../http/guard.js';
 import { errors, params } from '../http/schemas.js';
 import { audit } from '../store/audit.js';
 import { deprovisionDevice, devicesOwnedAlone } from '../store/devices.js';
+import { issueMqttCredentials } from '../store/mqtt-credentials.js';
 import { setGlobalRoles } from '../store/users.js';
 
 export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
@@ -97,6 +98,52 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
         ip: request.ip,
       });
       return { id: user_id, roles: request.body.roles };
+    },
+  );
+}
+
+/** How long app MQTT logins last; apps ask for new ones as they need. */
+const MQTT_CREDENTIALS_TTL_S = 3600;
+
+export function mqttCredentialRoutes(app: FastifyInstance, ctx: CentralContext): void {
+  app.post(
+    '/api/users/me/mqtt-credentials',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['users'],
+        description:
+          'A short-lived MQTT login for central’s broker (client/state topics of your devices). The password is shown once.',
+        security: [{ bearer: [] }],
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              username: { type: 'string' },
+              password: { type: 'string' },
+              expires_at: { type: 'string' },
+              mqtt_url: { type: ['string', 'null'] },
+            },
+          },
+          ...errors(401),
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = currentUser(request);
+      const creds = await issueMqttCredentials(ctx.db.kysely, user.id, ctx.clock.now(), MQTT_CREDENTIALS_TTL_S);
+      const cfg = ctx.config.central;
+      const mqttUrl =
+        cfg.mqtt_url ??
+        (ctx.listening.mqttPort !== undefined ? `mqtts://${request.hostname}:${ctx.listening.mqttPort}` : null);
+      return reply
+        .status(201)
+        .send({
+          username: creds.username,
+          password: creds.password,
+          expires_at: new Date(creds.expiresAt).toISOString(),
+          mqtt_url: mqttUrl,
+        });
     },
   );
 }

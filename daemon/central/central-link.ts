@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import type { AresConfig } from '../../core/config.js';
@@ -9,6 +10,10 @@ import { Backoff } from './backoff.js';
 import { CentralClient } from './client.js';
 import { ComponentList, type ComponentSpec } from './component-list.js';
 import { obtainCredentials } from './provisioner.js';
+
+/** Hubs renew when fewer than this remain of their certificate (§4.3). */
+const RENEW_BEFORE_MS = 30 * 24 * 3600_000;
+const RENEWAL_CHECK_MS = 12 * 3600_000;
 
 export interface LinkStatus {
   provisioned: boolean;
@@ -48,6 +53,9 @@ export class CentralLink {
   onComponents: (list: ComponentSpec[]) => void = () => undefined;
   /** Called when the hub gets credentials (loaded, or issued by central) and with undefined when they are wiped. */
   onCredentials: (creds: HubCredentials | undefined) => void = () => undefined;
+  /** Called with the credentials holding a renewed certificate (the broker connection swaps to it). */
+  onCertificateRenewed: (creds: HubCredentials) => void = () => undefined;
+  #renewalCheckedAt = Number.NEGATIVE_INFINITY;
   #wake = new AbortController();
   #resetRequested = false;
 
@@ -121,6 +129,7 @@ export class CentralLink {
           this.#resetRequested = false;
           throw new AresError('ARES_ERR_UNAUTHORIZED', 'central sent system/reset');
         }
+        await this.#renewIfDue(client, store);
         const result = await list.refresh(client, this.#creds);
         this.#status = { ...this.#status, central: { reachable: result.source === 'central' } };
         if (result.source === 'cache')
@@ -147,6 +156,39 @@ export class CentralLink {
         log.warn({ err: err.message }, 'component list: central unreachable and no cached copy yet');
         await wait(pollBackoff.next(), signal);
       }
+    }
+  }
+
+  /**
+   * Renews the device certificate through `POST /api/devices/certificate` when fewer than 30 days
+   * remain (checked at most every 12 hours). A failure is logged and retried at the next check:
+   * the old certificate still works until it expires.
+   */
+  async #renewIfDue(client: CentralClient, store: CredentialStore): Promise<void> {
+    const now = this.deps.clock.now();
+    const creds = this.#creds;
+    if (!creds || now - this.#renewalCheckedAt < RENEWAL_CHECK_MS) return;
+    this.#renewalCheckedAt = now;
+    const notAfter = Date.parse(new X509Certificate(creds.device_certificate).validTo);
+    if (notAfter - now > RENEW_BEFORE_MS) return;
+    const { createCsr } = await import('../identity/csr.js');
+    const csr = await createCsr(this.deps.identity.privateKey, this.deps.identity.deviceUuid);
+    const res = await client.send('POST', '/api/devices/certificate', { secret: creds.shared_secret }, { csr });
+    const body = res.body as { device_certificate?: unknown; ca_certificate?: unknown } | undefined;
+    if (res.status !== 200 || typeof body?.device_certificate !== 'string' || typeof body.ca_certificate !== 'string') {
+      if (res.status === 401)
+        throw new AresError('ARES_ERR_UNAUTHORIZED', 'central refused the renewal: credentials revoked');
+      this.deps.log.warn({ status: res.status }, 'certificate renewal failed; will retry');
+      this.#renewalCheckedAt = Number.NEGATIVE_INFINITY;
+      return;
+    }
+    this.#creds = { ...creds, device_certificate: body.device_certificate, ca_certificate: body.ca_certificate };
+    store.save(this.#creds);
+    this.deps.log.info({ expires: new X509Certificate(body.device_certificate).validTo }, 'device certificate renewed');
+    try {
+      this.onCertificateRenewed(this.#creds);
+    } catch (err) {
+      this.deps.log.error({ err }, 'certificate listener failed');
     }
   }
 

@@ -244,3 +244,28 @@ t.test(
     t.equal(view(), 'ONLINE', 'a message ends the TIMEOUT');
   },
 );
+
+t.test('apps: short-lived MQTT credentials from POST /api/users/me/mqtt-credentials', async (t) => {
+  const s = await setup(t);
+  const owner = await newUser(s.c.app, 'owner');
+  const mine = await provisioned(s.c, owner.auth);
+  const ca = s.c.ctx.ca.certificatePem;
+  t.equal((await s.c.app.inject({ method: 'POST', url: '/api/users/me/mqtt-credentials' })).statusCode, 401);
+  const res = await s.c.app.inject({ method: 'POST', url: '/api/users/me/mqtt-credentials', headers: owner.auth });
+  t.equal(res.statusCode, 201);
+  const creds = json<{ username: string; password: string; expires_at: string }>(res);
+  t.match(creds, { username: /^app-[0-9a-f]{24}$/, password: /^[A-Za-z0-9_-]{32}$/, expires_at: /Z$/ });
+  const stored = await s.c.ctx.db.kysely.selectFrom('mqtt_credentials').select('secret_hash').executeTakeFirstOrThrow();
+  t.notMatch(stored.secret_hash, creds.password, 'only a hash is kept');
+
+  const { c, error } = await connect(t, s.port, { username: creds.username, password: creds.password, ca });
+  t.notOk(error, 'the app connects with them');
+  t.equal(await suback(c, `client/state/${owner.email}/${mine.hub.record.device_uuid}`), 0, 'its own device');
+  t.equal(await suback(c, 'client/state/#'), 128);
+  t.ok((await connect(t, s.port, { username: creds.username, password: 'wrong', ca })).error, 'wrong password');
+  s.c.clock.advance(3601_000);
+  t.ok(
+    (await connect(t, s.port, { username: creds.username, password: creds.password, ca })).error,
+    'expired after an hour',
+  );
+});

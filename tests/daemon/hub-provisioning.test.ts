@@ -196,3 +196,42 @@ t.test('hub: revoked credentials are wiped and provisioning starts again', async
   const creds = JSON.parse(readFileSync(join(s.stateDir, 'credentials.json'), 'utf8')) as { user_email: string };
   t.equal(creds.user_email, next.email, 'credentials of the new owner');
 });
+
+t.test('hub: renews its certificate when fewer than 30 days remain', async (t) => {
+  const s = await setup(t);
+  t.equal((await s.claim(s.owner.auth)).statusCode, 200);
+  const first = s.newHub();
+  await first.start();
+  await until('provisioned', () => first.status().provisioned && first.status().componentsSource === 'central');
+  await first.stop();
+  const before = JSON.parse(readFileSync(join(s.stateDir, 'credentials.json'), 'utf8')) as {
+    device_certificate: string;
+  };
+
+  // 340 days later (the certificate is valid for a year): the hub renews at start-up.
+  const { ManualClock } = await import('../../core/clock.js');
+  const later = new Hub(s.config, silentLogger(), {
+    gpio: new SimGpioPort(),
+    lanHost: '127.0.0.1',
+    wait: fastWait,
+    clock: new ManualClock(Date.now() + 340 * 86400_000),
+  });
+  t.teardown(() => later.stop());
+  await later.start();
+  const current = () =>
+    (JSON.parse(readFileSync(join(s.stateDir, 'credentials.json'), 'utf8')) as { device_certificate: string })
+      .device_certificate;
+  await until('certificate renewed', () => current() !== before.device_certificate);
+  const { X509Certificate } = await import('node:crypto');
+  t.ok(
+    Date.parse(new X509Certificate(current()).validTo) > Date.now() + 364 * 86400_000,
+    'a fresh year, counted by central’s clock (the hub’s may be off)',
+  );
+  const issued = await s.c.ctx.db.kysely
+    .selectFrom('device_certificates')
+    .select('serial')
+    .where('device_id', '=', s.deviceId)
+    .execute();
+  t.equal(issued.length, 2, 'central recorded the renewed certificate');
+  t.equal(statSync(join(s.stateDir, 'credentials.json')).mode & 0o777, 0o600);
+});
