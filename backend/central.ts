@@ -9,7 +9,8 @@ import type { AresConfig } from '../core/config.js';
 import { AresError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { buildCentralApp } from './app.js';
-import { MemoryCounterStore } from './auth/rate-limit.js';
+import { MemoryCounterStore, type CounterStore } from './auth/rate-limit.js';
+import { RedisCounterStore } from './auth/redis-counters.js';
 import { createTokenService, loadOrCreateJwtKey } from './auth/tokens.js';
 import { AuthUserCache } from './auth/user-cache.js';
 import { loadOrCreateCa } from './ca/ca.js';
@@ -48,6 +49,10 @@ export async function createCentralContext(
     const mailer =
       deps.mailer ??
       createMailer({ smtpUrl: cfg.smtp_url, from: cfg.mail_from, outboxDir: join(dataDir, 'outbox'), log });
+    // Shared throttles when several instances run behind a load balancer; in memory for one.
+    const counters: CounterStore = cfg.redis_url
+      ? await RedisCounterStore.connect(cfg.redis_url, log)
+      : new MemoryCounterStore(clock);
     return {
       log,
       config,
@@ -56,7 +61,7 @@ export async function createCentralContext(
       ca,
       tokens,
       mailer,
-      counters: new MemoryCounterStore(clock),
+      counters,
       users: new AuthUserCache(clock, cfg.auth_cache_ms),
       metrics: createCentralMetrics(),
       bus: new Bus(log),
@@ -157,6 +162,7 @@ export async function startCentral(config: AresConfig, log: Logger, deps: Centra
         .close()
         .then(() => realtime?.stop())
         .then(() => broker?.stop())
+        .then(() => ctx.counters.close?.())
         .then(() => ctx.db.close());
       return closing;
     },

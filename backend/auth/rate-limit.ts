@@ -10,6 +10,8 @@ export interface CounterStore {
   /** Adds one; starts a window of `windowS` seconds if none is open. */
   increment(key: string, windowS: number): Promise<{ count: number; retryAfterS: number }>;
   reset(key: string): Promise<void>;
+  /** Releases connections (Redis); the in-memory store has none. */
+  close?(): Promise<void>;
 }
 
 /** In-process counters, bounded so a flood of distinct keys cannot exhaust memory. */

@@ -136,14 +136,12 @@ export function mqttCredentialRoutes(app: FastifyInstance, ctx: CentralContext):
       const mqttUrl =
         cfg.mqtt_url ??
         (ctx.listening.mqttPort !== undefined ? `mqtts://${request.hostname}:${ctx.listening.mqttPort}` : null);
-      return reply
-        .status(201)
-        .send({
-          username: creds.username,
-          password: creds.password,
-          expires_at: new Date(creds.expiresAt).toISOString(),
-          mqtt_url: mqttUrl,
-        });
+      return reply.status(201).send({
+        username: creds.username,
+        password: creds.password,
+        expires_at: new Date(creds.expiresAt).toISOString(),
+        mqtt_url: mqttUrl,
+      });
     },
   );
 }
