@@ -1,6 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import t from 'tap';
 import { CentralBroker } from '../../backend/mqtt/central-broker.js';
+import { Realtime } from '../../backend/mqtt/realtime.js';
 import {
   fakeHub,
   json,
@@ -47,6 +48,20 @@ async function provisioned(
     cert: creds.device_certificate,
     key: hub.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   };
+}
+
+/** Central's broker with the realtime layer on top, a user and one provisioned device. */
+async function withRealtime(t: Teardown, overrides: Record<string, unknown> = {}) {
+  const c = await startTestCentral(t, undefined, overrides);
+  const broker = new CentralBroker(c.ctx);
+  const realtime = new Realtime(c.ctx, broker);
+  realtime.start();
+  t.teardown(() => realtime.stop());
+  const port = await broker.start(0, '127.0.0.1');
+  t.teardown(() => broker.stop());
+  const owner = await newUser(c.app);
+  const dev = await provisioned(c, owner.auth);
+  return { c, port, owner, dev, realtime, ca: c.ctx.ca.certificatePem, uuid: dev.hub.record.device_uuid };
 }
 
 function connect(t: Teardown, port: number, opts: mqtt.IClientOptions): Promise<{ c: MqttClient; error?: Error }> {
@@ -155,18 +170,7 @@ t.test('apps: email + access token; only their own devices’ state topics', asy
 });
 
 t.test('presence: a device that vanishes (no goodbye) is OFFLINE for its app', async (t) => {
-  const c = await startTestCentral(t);
-  const broker = new CentralBroker(c.ctx);
-  const { Realtime } = await import('../../backend/mqtt/realtime.js');
-  const realtime = new Realtime(c.ctx, broker);
-  realtime.start();
-  t.teardown(() => realtime.stop());
-  const port = await broker.start(0, '127.0.0.1');
-  t.teardown(() => broker.stop());
-  const owner = await newUser(c.app);
-  const dev = await provisioned(c, owner.auth);
-  const ca = c.ctx.ca.certificatePem;
-  const uuid = dev.hub.record.device_uuid;
+  const { port, owner, dev, ca, uuid } = await withRealtime(t);
   const app = (await connect(t, port, { username: owner.email, password: owner.auth.authorization!.slice(7), ca })).c;
   let state: Record<string, unknown> = {};
   app.on('message', (_t, p) => (state = JSON.parse(p.toString()) as Record<string, unknown>));
@@ -216,18 +220,7 @@ t.test('presence: a device that vanishes (no goodbye) is OFFLINE for its app', a
 t.test(
   'presence: connected but silent past central.presence_timeout_s is TIMEOUT; speaking again is ONLINE',
   async (t) => {
-    const c = await startTestCentral(t, undefined, { 'central.presence_timeout_s': 30 });
-    const broker = new CentralBroker(c.ctx);
-    const { Realtime } = await import('../../backend/mqtt/realtime.js');
-    const realtime = new Realtime(c.ctx, broker);
-    realtime.start();
-    t.teardown(() => realtime.stop());
-    const port = await broker.start(0, '127.0.0.1');
-    t.teardown(() => broker.stop());
-    const owner = await newUser(c.app);
-    const dev = await provisioned(c, owner.auth);
-    const ca = c.ctx.ca.certificatePem;
-    const uuid = dev.hub.record.device_uuid;
+    const { c, port, dev, ca, uuid, realtime } = await withRealtime(t, { 'central.presence_timeout_s': 30 });
     const device = (await connect(t, port, { cert: dev.cert, key: dev.key, ca })).c;
     await device.publishAsync(`devices/${uuid}/status`, 'ONLINE', { qos: 1 });
     const view = () => realtime.view(uuid)['device_status'];
