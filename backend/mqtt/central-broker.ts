@@ -1,12 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { FrameScanner, TokenBucket } from '../../core/mqtt-frames.js';
 import type { CentralContext } from '../context.js';
 import { MQTT_USERNAME_PREFIX, checkMqttCredentials } from '../store/mqtt-credentials.js';
 import { loadAuthUser, normalizeEmail } from '../store/users.js';
 import { appTopicDevice, devicePublishAllowed, deviceSubscribeAllowed, type Principal } from './acl.js';
 
-type AresClient = Client & { ares?: Principal };
+type AresClient = Client & { ares?: Principal; aresBucket?: TokenBucket };
+
+/** Largest MQTT packet central accepts: component state and results are small; 256 KiB is generous. */
+const MAX_PACKET_BYTES = 256 * 1024;
+/** Sustained publishes per second per client (a hub's state is coalesced; an app asks now and then). */
+const MAX_PUBLISH_PER_S = 50;
 
 /** What the realtime layer hears from the broker. */
 export interface BrokerEvents {
@@ -63,6 +69,12 @@ export class CentralBroker {
     aedes.authorizePublish = (client, packet, done) => {
       const p = (client as AresClient | null)?.ares;
       if (!client) return done(null); // central itself
+      const c = client as AresClient;
+      c.aresBucket ??= new TokenBucket(MAX_PUBLISH_PER_S);
+      if (!c.aresBucket.take()) {
+        ctx.log.warn({ client_id: client.id }, 'MQTT client over its publish rate: disconnecting');
+        return done(new Error('rate limit'));
+      }
       if (p?.kind === 'device')
         return done(devicePublishAllowed(p.deviceUuid, packet.topic) ? null : new Error('not allowed'));
       if (p?.kind === 'app') {
@@ -150,6 +162,16 @@ export class CentralBroker {
         socket.on('close', () => this.#sockets.delete(socket));
         socket.on('error', () => socket.destroy());
         aedes.handle(socket, undefined as unknown as IncomingMessage);
+        // aedes reads with read(); each read also emits 'data', so oversized packets are caught as
+        // their header arrives, before their body is buffered.
+        const scanner = new FrameScanner(MAX_PACKET_BYTES);
+        socket.on('data', (chunk: Buffer) => {
+          const violation = scanner.feed(chunk);
+          if (violation) {
+            ctx.log.warn({ reason: violation }, 'MQTT client sent an oversized or malformed packet: disconnecting');
+            socket.destroy();
+          }
+        });
       },
     );
     server.on('tlsClientError', (err) => ctx.log.debug({ err: err.message }, 'MQTT TLS handshake failed'));

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../../core/logger.js';
-import { FrameScanner } from './frame-guard.js';
+import { FrameScanner, TokenBucket } from '../../core/mqtt-frames.js';
 import type { NodeRegistry } from './nodes.js';
 
 export interface BrokerLimits {
@@ -24,7 +24,7 @@ export const DEFAULT_LIMITS: BrokerLimits = {
 /** What a LAN node published under its own prefix: `local/{node_id}/{stream}`. */
 export type NodeMessageListener = (nodeId: string, stream: string, payload: Buffer) => void;
 
-type NodeClient = Client & { aresNodeId?: string; aresTokens?: number; aresRefill?: number };
+type NodeClient = Client & { aresNodeId?: string; aresBucket?: TokenBucket };
 
 const AUTH_FAILED = Object.assign(new Error('bad node credentials'), { returnCode: 4 }) as AuthenticateError;
 
@@ -185,15 +185,8 @@ export class LocalBroker {
 
   /** Token bucket per client: `maxPublishPerSecond` sustained, twice that in a burst. */
   #takeToken(c: NodeClient): boolean {
-    const now = Date.now();
-    const rate = this.limits.maxPublishPerSecond;
-    c.aresTokens ??= rate * 2;
-    c.aresRefill ??= now;
-    c.aresTokens = Math.min(rate * 2, c.aresTokens + ((now - c.aresRefill) / 1000) * rate);
-    c.aresRefill = now;
-    if (c.aresTokens < 1) return false;
-    c.aresTokens -= 1;
-    return true;
+    c.aresBucket ??= new TokenBucket(this.limits.maxPublishPerSecond);
+    return c.aresBucket.take();
   }
 
   /** Publishes from the hub itself (component states, alerts), retained by default. */

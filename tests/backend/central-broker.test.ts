@@ -262,3 +262,20 @@ t.test('apps: short-lived MQTT credentials from POST /api/users/me/mqtt-credenti
     'expired after an hour',
   );
 });
+
+t.test('oversized packets and floods drop that client; others are served', async (t) => {
+  const { port, owner, dev, ca, uuid } = await withRealtime(t);
+  const token = owner.auth.authorization!.slice('Bearer '.length);
+  const device = (await connect(t, port, { cert: dev.cert, key: dev.key, ca })).c;
+  const big = (await connect(t, port, { username: owner.email, password: token, ca })).c;
+  big.publish(`client/request_state/${owner.email}/${uuid}`, Buffer.alloc(300 * 1024, 1), { qos: 0 });
+  await closed(big);
+  t.notOk(big.connected, 'a 300 KiB packet ends that connection');
+  const flood = (await connect(t, port, { username: owner.email, password: token, ca })).c;
+  for (let i = 0; i < 500 && flood.connected; i++)
+    flood.publish(`client/request_state/${owner.email}/${uuid}`, '', { qos: 0 });
+  await closed(flood);
+  t.notOk(flood.connected, 'a flood ends that connection');
+  await device.publishAsync(`devices/${uuid}/status`, 'ONLINE', { qos: 1 });
+  t.ok(device.connected, 'the hub is unaffected');
+});

@@ -36,3 +36,27 @@ export class FrameScanner {
     return undefined;
   }
 }
+
+/**
+ * A per-client token bucket: `ratePerS` sustained, twice that in a burst. Brokers drop a client that
+ * runs dry rather than queue its flood.
+ */
+export class TokenBucket {
+  #tokens: number;
+  #refilledAt: number;
+  constructor(
+    private readonly ratePerS: number,
+    now = Date.now(),
+  ) {
+    this.#tokens = ratePerS * 2;
+    this.#refilledAt = now;
+  }
+
+  take(now = Date.now()): boolean {
+    this.#tokens = Math.min(this.ratePerS * 2, this.#tokens + ((now - this.#refilledAt) / 1000) * this.ratePerS);
+    this.#refilledAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
