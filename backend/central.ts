@@ -51,7 +51,7 @@ export async function createCentralContext(
       createMailer({ smtpUrl: cfg.smtp_url, from: cfg.mail_from, outboxDir: join(dataDir, 'outbox'), log });
     // Shared throttles when several instances run behind a load balancer; in memory for one.
     const counters: CounterStore = cfg.redis_url
-      ? await RedisCounterStore.connect(cfg.redis_url, log)
+      ? await RedisCounterStore.connect(cfg.redis_url, log, `${cfg.redis_prefix}counter:`)
       : new MemoryCounterStore(clock);
     return {
       log,

@@ -62,6 +62,11 @@ export const CONFIG_SCHEMA = {
       schemes: ['redis', 'rediss'],
       doc: 'shared state in Redis; unset = in memory (one instance)',
     },
+    redis_prefix: {
+      type: 'string',
+      default: 'ares:',
+      doc: 'prefix of every Redis key central writes (separates deployments, or test runs, sharing one Redis)',
+    },
     database: {
       type: 'string',
       doc: 'sqlite:<path> or postgres://…; default sqlite:<data_dir>/central.db',

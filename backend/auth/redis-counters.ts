@@ -64,7 +64,12 @@ export class RedisCounterStore implements CounterStore {
     await this.redis.del(this.prefix + key);
   }
 
+  #closed = false;
+
+  /** Idempotent: a second call (two owners tearing down) does nothing. */
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.destroy());
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.redis.quit().catch(() => undefined);
   }
 }

@@ -61,10 +61,10 @@ t.test(
   { skip: problem ?? false },
   async (t) => {
     const { startTestCentral } = await import('../helpers/central.js');
-    const a = await startTestCentral(t, undefined, { 'central.redis_url': REDIS_URL });
-    const b = await startTestCentral(t, undefined, { 'central.redis_url': REDIS_URL });
-    t.teardown(() => a.ctx.counters.close?.());
-    t.teardown(() => b.ctx.counters.close?.());
+    // One prefix for both instances (they share it), shared with no other run of this test.
+    const shared = { 'central.redis_url': REDIS_URL, 'central.redis_prefix': redisPrefix() };
+    const a = await startTestCentral(t, undefined, shared);
+    const b = await startTestCentral(t, undefined, shared);
     const email = `victim-${process.pid}-${Date.now()}@ares.test`;
     await a.app.inject({
       method: 'POST',

@@ -52,6 +52,8 @@ export async function startTestCentral(
     ...(target?.schema ? { db: { schema: target.schema } } : {}),
   });
   t.teardown(() => ctx.db.close());
+  // Registered before anything below can throw: an open Redis connection would keep tap waiting.
+  t.teardown(() => ctx.counters.close?.());
   const app = await buildCentralApp(ctx);
   t.teardown(() => app.close());
   await createAdmin(config, silentLogger(), 'root@ares.test', 'root-password-1', ctx.db);
