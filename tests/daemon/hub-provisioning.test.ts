@@ -13,24 +13,9 @@ import { enrollmentRecord, loadOrCreateIdentity } from '../../daemon/identity/id
 import { openHubDb } from '../../daemon/state/hub-db.js';
 import { SimGpioPort } from '../../drivers/gpio/sim.js';
 import { json, newUser, startTestCentral } from '../helpers/central.js';
+import { fastWait, until } from '../helpers/wait.js';
 
 type Teardown = { teardown(fn: () => unknown): void };
-
-/** Polls `cond` (every 10 ms, up to 10 s): the hub works in the background. */
-async function until(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
-}
-
-/** Waits are capped at 50 ms in tests; the loop logic is the production one. */
-const fastWait = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, Math.min(ms, 50));
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
 
 /** A fixture Pi 4 with a serial of its own, so hubs in one run never collide. */
 function hostRoot(t: Teardown): string {
@@ -79,7 +64,7 @@ async function setup(t: Teardown) {
   });
   if (pre.statusCode !== 201) throw new Error(pre.body);
   const newHub = (gpio = new SimGpioPort()) => {
-    const hub = new Hub(config, silentLogger(), { gpio, lanHost: '127.0.0.1', wait: fastWait });
+    const hub = new Hub(config, silentLogger(), { gpio, lanHost: '127.0.0.1', wait: fastWait() });
     t.teardown(() => hub.stop());
     return hub;
   };
@@ -213,7 +198,7 @@ t.test('hub: renews its certificate when fewer than 30 days remain', async (t) =
   const later = new Hub(s.config, silentLogger(), {
     gpio: new SimGpioPort(),
     lanHost: '127.0.0.1',
-    wait: fastWait,
+    wait: fastWait(),
     clock: new ManualClock(Date.now() + 340 * 86400_000),
   });
   t.teardown(() => later.stop());

@@ -7,6 +7,7 @@ import { ComponentRuntime } from '../../daemon/components/runtime.js';
 import type { GpioPort } from '../../drivers/gpio/port.js';
 import type { DriverDescriptor } from '../../drivers/types.js';
 import type { ComponentSpec } from '../../sync/components.js';
+import { until } from '../helpers/wait.js';
 
 const spec = (id: number, component_type: string, config: Record<string, unknown> | null = null): ComponentSpec => ({
   id,
@@ -48,10 +49,6 @@ function fakes() {
     quiet: make('quiet', { silenceLimitMs: 1000 }),
   };
   return { calls, registry, failNext: (n: number) => (failures = n) };
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 function setup(t: { teardown(fn: () => unknown): void }) {
@@ -114,7 +111,7 @@ t.test('a driver that fails to start is retried with backoff; others are unaffec
   await s.runtime.apply([spec(1, 'flaky'), spec(2, 'thing')]);
   t.match(s.runtime.status()[0], { health: 'faulty', reason: /start failed: sensor not answering/ });
   t.equal(s.runtime.status()[1]!.health, 'ok');
-  await until(() => s.runtime.status()[0]!.health === 'ok');
+  await until('the flaky driver recovers', () => s.runtime.status()[0]!.health === 'ok');
   t.equal(s.runtime.status()[0]!.health, 'ok', 'recovered after retries');
   t.equal(s.calls.filter((c) => c === 'start 1').length, 3);
 });
