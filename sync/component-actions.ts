@@ -8,10 +8,6 @@ export const COMPONENT_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   pump: ['on', 'off', 'toggle'],
 };
 
-/** Commands central relays to the hub itself: `commands/{uuid}/system/{action}`. */
-export const SYSTEM_ACTIONS = ['change_wifi', 'reset', 'reload_components', 'ota_notify'] as const;
-export type SystemAction = (typeof SYSTEM_ACTIONS)[number];
-
 export function actionsFor(componentType: string): readonly string[] {
   return Object.hasOwn(COMPONENT_ACTIONS, componentType) ? COMPONENT_ACTIONS[componentType]! : [];
 }

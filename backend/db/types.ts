@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Generated } from 'kysely';
 
 /**
  * Central's tables, one schema for SQLite and PostgreSQL. Portable column choices: timestamps are
@@ -213,7 +213,3 @@ export interface AdminAlertsTable {
   cpu_serial: string | null;
   details: string | null;
 }
-
-export type User = Selectable<UsersTable>;
-export type Device = Selectable<DevicesTable>;
-export type NewAuditEntry = Insertable<AuditLogTable>;

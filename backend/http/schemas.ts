@@ -35,8 +35,6 @@ export function params<K extends string>(...names: K[]) {
   } as const;
 }
 
-export const isoOrNull = { type: ['string', 'null'] } as const;
-
 /** Standard error responses for the OpenAPI document. */
 export function errors(...statuses: number[]) {
   return Object.fromEntries(statuses.map((s) => [s, errorSchema]));

@@ -279,3 +279,22 @@ t.test('oversized packets and floods drop that client; others are served', async
   await device.publishAsync(`devices/${uuid}/status`, 'ONLINE', { qos: 1 });
   t.ok(device.connected, 'the hub is unaffected');
 });
+
+t.test('a revocation made by another instance (database only) drops the device at the next recheck', async (t) => {
+  const s = await setup(t);
+  const owner = await newUser(s.c.app);
+  const a = await provisioned(s.c, owner.auth);
+  const b = await provisioned(s.c, owner.auth);
+  const ca = s.c.ctx.ca.certificatePem;
+  const devA = (await connect(t, s.port, { cert: a.cert, key: a.key, ca })).c;
+  const devB = (await connect(t, s.port, { cert: b.cert, key: b.key, ca })).c;
+  await s.c.ctx.db.kysely
+    .updateTable('device_certificates')
+    .set({ revoked_at: Date.now(), revoke_reason: 'test' })
+    .where('device_id', '=', a.deviceId)
+    .execute();
+  await s.broker.recheckNow();
+  await closed(devA);
+  t.notOk(devA.connected, 'the revoked device is dropped');
+  t.ok(devB.connected, 'the others stay');
+});
