@@ -21,7 +21,6 @@ import { buildLocalHttp } from './http/local-http.js';
 import { readBoardIdentity } from './identity/board.js';
 import { boardChanged, loadOrCreateIdentity, type HubIdentity } from './identity/identity.js';
 import { RadarIntake } from './components/radar-intake.js';
-import type { HubCredentials } from './state/credentials.js';
 import { openHubDb } from './state/hub-db.js';
 
 function readTlsFiles(cert: string | undefined, key: string | undefined): { cert: Buffer; key: Buffer } {
@@ -196,9 +195,9 @@ export class Hub {
     }));
     // The connection to central's broker opens only once the drivers of the current list run:
     // commands held for this hub are delivered on connect and must find their components.
-    let creds: HubCredentials | undefined;
     let applied = false;
     const connectWhenReady = () => {
+      const creds = link.credentials();
       // A list applied after stop() began must not open a new connection (it would keep the process alive).
       if (creds && applied && !this.#stopping && !realtime.active()) realtime.connect(creds);
     };
@@ -212,12 +211,10 @@ export class Hub {
       );
     };
     link.onCertificateRenewed = (next) => {
-      creds = next;
       // Swap to the new certificate; commands held meanwhile are delivered once it listens again.
       if (realtime.active()) realtime.connect(next);
     };
-    link.onCredentials = (next) => {
-      creds = next;
+    link.onCredentials = () => {
       applied = false;
       void realtime.disconnect();
     };

@@ -65,6 +65,11 @@ export class CentralLink {
     return this.#status;
   }
 
+  /** The credentials the hub holds now, if any. */
+  credentials(): HubCredentials | undefined {
+    return this.#creds;
+  }
+
   /** The owner's email once provisioned (it names the LAN telemetry topics). */
   userEmail(): string | null {
     return this.#creds?.user_email ?? null;
