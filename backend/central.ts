@@ -11,6 +11,8 @@ import type { Logger } from '../core/logger.js';
 import { buildCentralApp } from './app.js';
 import { MemoryCounterStore, type CounterStore } from './auth/rate-limit.js';
 import { RedisCounterStore } from './auth/redis-counters.js';
+import { startRealtimeChannel, type RealtimeChannel } from './mqtt/channel.js';
+import { closeRedis, connectRedis } from './redis.js';
 import { createTokenService, loadOrCreateJwtKey } from './auth/tokens.js';
 import { AuthUserCache } from './auth/user-cache.js';
 import { loadOrCreateCa } from './ca/ca.js';
@@ -19,8 +21,6 @@ import { openDatabase, type OpenOptions } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createCentralMetrics } from './http/metrics.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
-import { CentralBroker } from './mqtt/central-broker.js';
-import { Realtime } from './mqtt/realtime.js';
 
 export interface CentralDeps {
   clock?: Clock;
@@ -50,8 +50,9 @@ export async function createCentralContext(
       deps.mailer ??
       createMailer({ smtpUrl: cfg.smtp_url, from: cfg.mail_from, outboxDir: join(dataDir, 'outbox'), log });
     // Shared throttles when several instances run behind a load balancer; in memory for one.
-    const counters: CounterStore = cfg.redis_url
-      ? await RedisCounterStore.connect(cfg.redis_url, log, `${cfg.redis_prefix}counter:`)
+    const redis = cfg.redis_url ? await connectRedis(cfg.redis_url, log) : undefined;
+    const counters: CounterStore = redis
+      ? new RedisCounterStore(redis, `${cfg.redis_prefix}counter:`)
       : new MemoryCounterStore(clock);
     return {
       log,
@@ -62,10 +63,12 @@ export async function createCentralContext(
       tokens,
       mailer,
       counters,
+      redis,
       users: new AuthUserCache(clock, cfg.auth_cache_ms),
       metrics: createCentralMetrics(),
       bus: new Bus(log),
       listening: {},
+      brokerAccounts: {},
     };
   } catch (err) {
     await db.close();
@@ -116,7 +119,7 @@ export async function startCentral(config: AresConfig, log: Logger, deps: Centra
     await app.listen({ host: cfg.host, port: cfg.port });
   } catch (err) {
     await app.close();
-    await ctx.db.close();
+    await closeContext(ctx);
     throw new AresError(
       'ARES_ERR_CONFIG',
       `central.port: cannot listen on ${cfg.host}:${cfg.port}: ${(err as Error).message}`,
@@ -128,43 +131,34 @@ export async function startCentral(config: AresConfig, log: Logger, deps: Centra
   const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
   const url = `${https ? 'https' : 'http'}://${host}:${port}`;
   log.info({ url, database: ctx.db.dialect }, 'central listening');
-  // The embedded broker, unless an external one (central.mqtt_url) carries the realtime channel.
-  let broker: CentralBroker | undefined;
-  let realtime: Realtime | undefined;
-  let mqttPort: number | undefined;
-  if (cfg.mqtt_url === undefined) {
-    broker = new CentralBroker(ctx);
-    realtime = new Realtime(ctx, broker);
-    realtime.start();
-    try {
-      mqttPort = await broker.start(cfg.mqtt_port, cfg.host);
-      ctx.listening.mqttPort = mqttPort;
-    } catch (err) {
-      await broker.stop().catch(() => undefined);
-      await app.close();
-      await ctx.db.close();
-      throw new AresError(
-        'ARES_ERR_CONFIG',
-        `central.mqtt_port: cannot listen on ${cfg.host}:${cfg.mqtt_port}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+  let channel: RealtimeChannel;
+  try {
+    channel = await startRealtimeChannel(ctx, cfg.host);
+  } catch (err) {
+    await app.close();
+    await closeContext(ctx);
+    throw err;
   }
   let closing: Promise<void> | undefined;
   return {
     app,
     ctx,
     url,
-    mqttPort,
+    mqttPort: channel.mqttPort,
     close() {
       // In-flight requests finish (fastify answers new ones 503 meanwhile), then the broker, then the DB.
       closing ??= app
         .close()
-        .then(() => realtime?.stop())
-        .then(() => broker?.stop())
-        .then(() => ctx.counters.close?.())
-        .then(() => ctx.db.close());
+        .then(() => channel.stop())
+        .then(() => closeContext(ctx));
       return closing;
     },
   };
+}
+
+/** Closes what createCentralContext opened. */
+export async function closeContext(ctx: CentralContext): Promise<void> {
+  await ctx.counters.close?.();
+  if (ctx.redis) await closeRedis(ctx.redis);
+  await ctx.db.close();
 }

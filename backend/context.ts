@@ -9,6 +9,8 @@ import type { CertificateAuthority } from './ca/ca.js';
 import type { CentralDb } from './db/connect.js';
 import type { CentralMetrics } from './http/metrics.js';
 import type { Mailer } from './mail/mailer.js';
+import type { BrokerAccounts } from './mqtt/dynsec-accounts.js';
+import type { RedisClient } from './redis.js';
 
 /**
  * Everything central's routes need, built once by the composition root (backend/central.ts) and
@@ -23,16 +25,26 @@ export interface CentralContext {
   readonly tokens: TokenService;
   readonly mailer: Mailer;
   readonly counters: CounterStore;
+  /** Central's Redis connection, when `central.redis_url` is set (shared state across instances). */
+  readonly redis: RedisClient | undefined;
   readonly users: AuthUserCache;
   readonly metrics: CentralMetrics;
   readonly bus: Bus<CentralEvents>;
   /** What central actually listens on, filled in at start (ports may be 0 = any free port). */
   readonly listening: { mqttPort?: number };
+  /** With an external broker, keeps its accounts in step (set when the realtime channel starts). */
+  readonly brokerAccounts: { current?: BrokerAccounts };
 }
 
 /** What happens in central that other parts act on (the MQTT side drops a revoked device, …). */
 export interface CentralEvents extends Record<string, unknown> {
-  'device.revoked': { deviceId: number; deviceUuid: string };
+  /** `remote`: relayed from another central instance (backend/cluster/redis-relay.ts). */
+  'device.revoked': { deviceId: number; deviceUuid: string; remote?: true };
   /** A command row was queued for a device: deliver it now if the device is connected. */
-  'command.queued': { deviceId: number; deviceUuid: string; commandId: string };
+  'command.queued': { deviceId: number; deviceUuid: string; commandId: string; remote?: true };
+  /**
+   * Which devices these accounts may watch changed (shared, removed, unlinked, account deleted).
+   * `lost`: someone lost access, so what they subscribed to before must be cut off.
+   */
+  'membership.changed': { userIds: number[]; lost: boolean; remote?: true };
 }

@@ -35,6 +35,29 @@ export const centralCommands: Command[] = [
       return 0;
     },
   },
+  {
+    words: ['central', 'broker-cert'],
+    summary:
+      "Write a server certificate for an external Mosquitto, issued by central's CA, with that CA (for the broker's cafile, to check hub certificates): ca.crt, server.crt, server.key in --out. Valid one year; run again to renew.",
+    usage: 'central broker-cert --host NAME[,NAME…] --out DIR [--config FILE]',
+    options: { host: { type: 'string' }, out: { type: 'string' } },
+    async run(values) {
+      const host = values['host'];
+      const out = values['out'];
+      if (typeof host !== 'string' || host.trim() === '')
+        throw new AresError('ARES_ERR_USAGE', '--host is required (the names hubs and apps use to reach the broker)');
+      if (typeof out !== 'string') throw new AresError('ARES_ERR_USAGE', '--out is required');
+      const config = loadCliConfig(values);
+      const { writeBrokerCertificate } = await import('../backend/ca/broker-cert.js');
+      const written = await writeBrokerCertificate(
+        config,
+        host.split(',').map((h) => h.trim()),
+        out,
+      );
+      process.stdout.write(JSON.stringify(written) + '\n');
+      return 0;
+    },
+  },
 ];
 
 async function readStdin(): Promise<string> {

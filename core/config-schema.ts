@@ -56,7 +56,21 @@ export const CONFIG_SCHEMA = {
       max: 65535,
       doc: 'MQTT over TLS port (mutual TLS for devices)',
     },
-    mqtt_url: { type: 'string', schemes: ['mqtts', 'mqtt'], doc: 'external broker URL; unset = embedded broker' },
+    mqtt_url: {
+      type: 'string',
+      schemes: ['mqtts', 'mqtt'],
+      doc: 'external Mosquitto (dynamic-security plugin) as mqtts://user:password@host:port, the login central administers it with; unset = embedded broker',
+      secret: true,
+    },
+    mqtt_device_url: {
+      type: 'string',
+      schemes: ['mqtts'],
+      doc: 'with mqtt_url: the external broker listener hubs connect to with their certificates (use_identity_as_username)',
+    },
+    mqtt_ca_file: {
+      type: 'string',
+      doc: 'with mqtt_url: PEM CA bundle that signs the external broker\'s certificate; default central\'s own CA',
+    },
     redis_url: {
       type: 'string',
       schemes: ['redis', 'rediss'],

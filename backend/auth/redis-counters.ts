@@ -1,9 +1,6 @@
-import { createClient } from 'redis';
-import { AresError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { closeRedis, connectRedis, type RedisClient } from '../redis.js';
 import type { CounterStore } from './rate-limit.js';
-
-type Redis = ReturnType<typeof createClient>;
 
 /**
  * Throttle and rate-limit counters in Redis (`central.redis_url`), shared by every central instance
@@ -12,35 +9,15 @@ type Redis = ReturnType<typeof createClient>;
  */
 export class RedisCounterStore implements CounterStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'ares:counter:',
+    /** Whether close() ends the connection (false when central's shared connection is lent). */
+    private readonly ownsConnection = false,
   ) {}
 
+  /** A store with its own connection, closed by close(). */
   static async connect(url: string, log: Logger, prefix?: string): Promise<RedisCounterStore> {
-    // Fail fast at start-up (a wrong URL is a configuration error); once connected, ride out outages.
-    let connectedOnce = false;
-    const redis = createClient({
-      url,
-      socket: {
-        connectTimeout: 5000,
-        reconnectStrategy: (retries) => (connectedOnce ? Math.min(retries * 200, 5000) : false),
-      },
-    });
-    // Without a listener a lost connection would be an uncaught 'error' event and end central.
-    redis.on('error', (err: Error) => log.warn({ err: err.message }, 'Redis connection error'));
-    try {
-      await redis.connect();
-      connectedOnce = true;
-    } catch (err) {
-      // A client that never connected may already count as closed: destroying it again throws.
-      await Promise.resolve()
-        .then(() => redis.destroy())
-        .catch(() => undefined);
-      throw new AresError('ARES_ERR_CONFIG', `central.redis_url: cannot connect: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-    return new RedisCounterStore(redis, prefix);
+    return new RedisCounterStore(await connectRedis(url, log), prefix, true);
   }
 
   async peek(key: string): Promise<{ count: number; retryAfterS: number }> {
@@ -64,12 +41,8 @@ export class RedisCounterStore implements CounterStore {
     await this.redis.del(this.prefix + key);
   }
 
-  #closed = false;
-
   /** Idempotent: a second call (two owners tearing down) does nothing. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.redis.quit().catch(() => undefined);
+    if (this.ownsConnection) await closeRedis(this.redis);
   }
 }

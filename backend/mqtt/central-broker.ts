@@ -6,6 +6,7 @@ import type { CentralContext } from '../context.js';
 import { MQTT_USERNAME_PREFIX, checkMqttCredentials } from '../store/mqtt-credentials.js';
 import { loadAuthUser, normalizeEmail } from '../store/users.js';
 import { appTopicDevice, devicePublishAllowed, deviceSubscribeAllowed, type Principal } from './acl.js';
+import { tellRealtime, type BrokerEvents, type RealtimeBroker } from './realtime.js';
 
 type AresClient = Client & { ares?: Principal; aresBucket?: TokenBucket };
 
@@ -13,17 +14,6 @@ type AresClient = Client & { ares?: Principal; aresBucket?: TokenBucket };
 const MAX_PACKET_BYTES = 256 * 1024;
 /** Sustained publishes per second per client (a hub's state is coalesced; an app asks now and then). */
 const MAX_PUBLISH_PER_S = 50;
-
-/** What the realtime layer hears from the broker. */
-export interface BrokerEvents {
-  deviceOnline(device: Extract<Principal, { kind: 'device' }>): void;
-  /** The device subscribed to its commands: from now on a published command reaches it. */
-  deviceListening(device: Extract<Principal, { kind: 'device' }>): void;
-  /** The device's last connection closed (or its LWT fired). */
-  deviceOffline(device: Extract<Principal, { kind: 'device' }>): void;
-  deviceMessage(device: Extract<Principal, { kind: 'device' }>, topic: string, payload: Buffer): void;
-  stateRequested(app: Extract<Principal, { kind: 'app' }>, deviceUuid: string): void;
-}
 
 const refuse = (returnCode: 4 | 5, message: string) =>
   Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -36,11 +26,15 @@ const RECHECK_MS = 60_000;
  * identity. Apps connect without a certificate, as username = email and password = an access token.
  * The §4.6 ACLs apply (acl.ts). Revoking a device refuses it at once and drops its live connections.
  */
-export class CentralBroker {
+export class CentralBroker implements RealtimeBroker {
+  /** Each instance has its own embedded broker. */
+  readonly shared = false;
   #aedes: Aedes | undefined;
   #server: Server | undefined;
   #recheck: NodeJS.Timeout | undefined;
   readonly #devices = new Map<string, Set<AresClient>>();
+  /** Live app connections by account, to cut off someone who lost access to a device. */
+  readonly #apps = new Map<number, Set<AresClient>>();
   readonly #sockets = new Set<TLSSocket>();
   /** Devices with a live subscription to their commands. */
   readonly #listening = new Set<string>();
@@ -105,19 +99,17 @@ export class CentralBroker {
     };
     aedes.on('clientReady', (client) => {
       const p = (client as AresClient).ares;
+      if (p?.kind === 'app') return addTo(this.#apps, p.userId, client as AresClient);
       if (p?.kind !== 'device') return;
-      let set = this.#devices.get(p.deviceUuid);
-      if (!set) this.#devices.set(p.deviceUuid, (set = new Set()));
-      set.add(client as AresClient);
+      addTo(this.#devices, p.deviceUuid, client as AresClient);
       this.#tell((e) => e.deviceOnline(p));
     });
     aedes.on('clientDisconnect', (client) => {
       const p = (client as AresClient).ares;
+      if (p?.kind === 'app') return removeFrom(this.#apps, p.userId, client as AresClient);
       if (p?.kind !== 'device') return;
-      const set = this.#devices.get(p.deviceUuid);
-      set?.delete(client as AresClient);
-      if (set?.size === 0) {
-        this.#devices.delete(p.deviceUuid);
+      removeFrom(this.#devices, p.deviceUuid, client as AresClient);
+      if (!this.#devices.has(p.deviceUuid)) {
         this.#listening.delete(p.deviceUuid);
         this.#tell((e) => e.deviceOffline(p));
       }
@@ -140,6 +132,12 @@ export class CentralBroker {
       ctx.log.debug({ client_id: client.id, err: err.message }, 'MQTT client error'),
     );
     ctx.bus.on('central-broker', 'device.revoked', ({ deviceUuid }) => this.drop(deviceUuid, 'revoked'));
+    // Subscriptions are authorised when made: someone who lost access is disconnected, and what
+    // they subscribe to on reconnecting is checked again.
+    ctx.bus.on('central-broker', 'membership.changed', ({ userIds, lost }) => {
+      if (!lost) return;
+      for (const id of userIds) for (const c of this.#apps.get(id) ?? []) c.close();
+    });
 
     const hostname = ctx.config.central.public_url ? new URL(ctx.config.central.public_url).hostname : host;
     const tls = await ctx.ca.issueServerCertificate(
@@ -247,12 +245,7 @@ export class CentralBroker {
   }
 
   #tell(fn: (events: BrokerEvents) => void): void {
-    if (!this.events) return;
-    try {
-      fn(this.events);
-    } catch (err) {
-      this.ctx.log.error({ err }, 'realtime handler failed');
-    }
+    tellRealtime(this.events, this.ctx.log, fn);
   }
 
   /** Connected and subscribed to its commands: a command published now reaches it. */
@@ -320,4 +313,16 @@ export class CentralBroker {
     for (const s of this.#sockets) s.destroy();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
   }
+}
+
+function addTo<K>(map: Map<K, Set<AresClient>>, key: K, client: AresClient): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(client);
+}
+
+function removeFrom<K>(map: Map<K, Set<AresClient>>, key: K, client: AresClient): void {
+  const set = map.get(key);
+  set?.delete(client);
+  if (set?.size === 0) map.delete(key);
 }

@@ -10,10 +10,11 @@ export class PresenceTracker {
 
   constructor(private readonly limitMs: number) {}
 
-  /** The device said something at `nowMs`. */
-  touch(deviceUuid: string, nowMs: number): void {
-    this.#lastSeen.delete(deviceUuid);
+  /** The device said something at `nowMs`; true if it was not tracked before (new, or swept). */
+  touch(deviceUuid: string, nowMs: number): boolean {
+    const known = this.#lastSeen.delete(deviceUuid);
     this.#lastSeen.set(deviceUuid, nowMs);
+    return !known;
   }
 
   /** The device disconnected: its presence is OFFLINE, no longer a candidate for TIMEOUT. */

@@ -1,68 +1,97 @@
+import type { RedisRelay } from '../cluster/redis-relay.js';
 import type { CentralContext } from '../context.js';
-import type { BrokerEvents, CentralBroker } from './central-broker.js';
 import type { Principal } from './acl.js';
-import { PresenceTracker } from './presence.js';
+import { deliverCommands } from './command-delivery.js';
+import type { ComponentState, DeviceStateStore, DeviceStatus } from './state-store.js';
 
 type Device = Extract<Principal, { kind: 'device' }>;
-export type DeviceStatus = 'ONLINE' | 'OFFLINE' | 'TIMEOUT';
+export type { DeviceStatus } from './state-store.js';
 
-interface ComponentState {
-  component_type: string;
-  name: string | null;
-  state: unknown;
+/** What the realtime layer hears from a broker (embedded or external). */
+export interface BrokerEvents {
+  deviceOnline(device: Device): void;
+  /** The device subscribed to its commands: from now on a published command reaches it. */
+  deviceListening(device: Device): void;
+  /** The device's last connection closed (or its LWT fired). */
+  deviceOffline(device: Device): void;
+  deviceMessage(device: Device, topic: string, payload: Buffer): void;
+  stateRequested(app: Extract<Principal, { kind: 'app' }>, deviceUuid: string): void;
 }
 
-interface DeviceState {
-  device_status: DeviceStatus;
-  components: Record<string, ComponentState>;
+/** Calls the realtime layer, if attached; a handler that throws is logged, never thrown into a broker. */
+export function tellRealtime(
+  events: BrokerEvents | undefined,
+  log: { error(obj: object, msg: string): void },
+  fn: (events: BrokerEvents) => void,
+): void {
+  if (!events) return;
+  try {
+    fn(events);
+  } catch (err) {
+    log.error({ err }, 'realtime handler failed');
+  }
+}
+
+/** What the realtime layer needs of a broker. */
+export interface RealtimeBroker {
+  events: BrokerEvents | undefined;
+  /**
+   * True when every central instance talks to this one broker (external mode): what one publishes
+   * reaches every client, and whether a device listens is known from the shared store.
+   */
+  readonly shared: boolean;
+  /** On this instance's broker, the device is connected and subscribed to its commands. */
+  isListening(deviceUuid: string): boolean;
+  publish(topic: string, payload: string, retain?: boolean): Promise<void>;
 }
 
 /**
- * Central's realtime layer over the broker: presence (ONLINE on connect, OFFLINE on LWT or the last
- * connection closing), each device's latest component state, the full state pushed to its members
- * on `client/state/{email}/{uuid}` on every change and on request (seed §4.3), command delivery
- * (held in the database while the device is away, delivered when it connects, until they expire),
- * and command results. State lives in memory here; with `central.redis_url` it moves to Redis.
+ * Central's realtime layer over a broker: presence (ONLINE on connect, OFFLINE on LWT or the last
+ * connection closing, TIMEOUT when silent too long), each device's latest component state, the full
+ * state pushed to its members on `client/state/{email}/{uuid}` on every change and on request
+ * (seed §4.3), command delivery (held in the database while the device is away, delivered when it
+ * listens, until they expire) and command results. State lives in a DeviceStateStore: in memory, or
+ * in Redis shared by several instances. Everything about one device runs in order, one step after
+ * another, so an app never receives an older state after a newer one.
  */
 export class Realtime implements BrokerEvents {
-  readonly #state = new Map<string, DeviceState>();
-  readonly #presence: PresenceTracker;
+  readonly #chains = new Map<string, Promise<void>>();
   #sweeper: NodeJS.Timeout | undefined;
+  #sweeping: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: CentralContext,
-    private readonly broker: CentralBroker,
-  ) {
-    this.#presence = new PresenceTracker(ctx.config.central.presence_timeout_s * 1000);
-  }
+    private readonly broker: RealtimeBroker,
+    private readonly store: DeviceStateStore,
+    private readonly relay?: RedisRelay,
+  ) {}
 
   start(): void {
     this.broker.events = this;
     const everyMs = Math.max(1000, (this.ctx.config.central.presence_timeout_s * 1000) / 4);
-    this.#sweeper = setInterval(() => this.sweepPresence(), everyMs);
+    this.#sweeper = setInterval(() => void this.sweepPresence(), everyMs);
     this.#sweeper.unref();
     this.ctx.bus.on('realtime', 'command.queued', ({ deviceUuid, commandId }) => {
-      if (this.broker.isListening(deviceUuid))
-        void this.#deliver(deviceUuid, [commandId]).catch((err: unknown) =>
-          this.ctx.log.error({ err }, 'command delivery failed'),
-        );
+      void this.#isListening(deviceUuid)
+        .then((yes) => (yes ? this.#deliver(deviceUuid, [commandId]) : undefined))
+        .catch((err: unknown) => this.ctx.log.error({ err }, 'command delivery failed'));
     });
   }
 
-  stop(): void {
+  /** Resolves once every queued step has run. */
+  async stop(): Promise<void> {
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.ctx.bus.removeAll('realtime');
     this.broker.events = undefined;
+    await this.#sweeping;
+    await Promise.all(this.#chains.values());
   }
 
   deviceOnline(device: Device): void {
-    this.#presence.touch(device.deviceUuid, this.ctx.clock.now());
-    this.#setStatus(device.deviceUuid, 'ONLINE');
-  }
-
-  /** Connected devices silent past `central.presence_timeout_s` become TIMEOUT (run by a timer; tests call it). */
-  sweepPresence(): void {
-    for (const uuid of this.#presence.sweep(this.ctx.clock.now())) this.#setStatus(uuid, 'TIMEOUT');
+    this.#inOrder(device.deviceUuid, async () => {
+      await this.store.touch(device.deviceUuid, this.ctx.clock.now());
+      await this.#setStatus(device.deviceUuid, 'ONLINE');
+    });
   }
 
   /** Held commands go out once the device listens: published earlier they would reach no subscriber. */
@@ -73,45 +102,55 @@ export class Realtime implements BrokerEvents {
   }
 
   deviceOffline(device: Device): void {
-    this.#presence.remove(device.deviceUuid);
-    this.#setStatus(device.deviceUuid, 'OFFLINE');
+    this.#inOrder(device.deviceUuid, async () => {
+      await this.store.forget(device.deviceUuid);
+      await this.#setStatus(device.deviceUuid, 'OFFLINE');
+    });
+  }
+
+  /** Connected devices silent past `central.presence_timeout_s` become TIMEOUT (run by a timer; tests await it). */
+  sweepPresence(): Promise<void> {
+    this.#sweeping ??= this.store
+      .sweep(this.ctx.clock.now())
+      .then((uuids) =>
+        Promise.all(uuids.map((uuid) => this.#inOrder(uuid, () => this.#setStatus(uuid, 'TIMEOUT')))).then(
+          () => undefined,
+        ),
+      )
+      .catch((err: unknown) => this.ctx.log.error({ err }, 'presence sweep failed'))
+      .finally(() => (this.#sweeping = undefined));
+    return this.#sweeping;
   }
 
   deviceMessage(device: Device, topic: string, payload: Buffer): void {
-    const kind = topic.slice(`devices/${device.deviceUuid}/`.length);
+    const uuid = device.deviceUuid;
+    const kind = topic.slice(`devices/${uuid}/`.length);
     if (kind === 'status') {
       const status = payload.toString('utf8');
-      if (status === 'OFFLINE') {
-        this.#presence.remove(device.deviceUuid);
-        this.#setStatus(device.deviceUuid, 'OFFLINE');
-      } else if (status === 'ONLINE') {
-        this.#presence.touch(device.deviceUuid, this.ctx.clock.now());
-        this.#setStatus(device.deviceUuid, 'ONLINE');
-      }
+      if (status === 'OFFLINE') this.deviceOffline(device);
+      else if (status === 'ONLINE') this.deviceOnline(device);
       return;
     }
-    // Any message proves the hub alive: a TIMEOUT ends with it.
-    this.#presence.touch(device.deviceUuid, this.ctx.clock.now());
-    if (this.#state.get(device.deviceUuid)?.device_status === 'TIMEOUT') this.#setStatus(device.deviceUuid, 'ONLINE');
     const body = parseJson(payload);
-    if (kind === 'state' && body && typeof body === 'object')
-      return this.#mergeState(device.deviceUuid, body as { components?: unknown });
+    this.#inOrder(uuid, async () => {
+      // Any message proves the hub alive: one no longer tracked (swept as TIMEOUT) is ONLINE again.
+      if (await this.store.touch(uuid, this.ctx.clock.now())) await this.#setStatus(uuid, 'ONLINE');
+      if (kind === 'state' && body && typeof body === 'object') await this.#mergeState(uuid, body);
+    });
     if (kind === 'results' && body && typeof body === 'object') {
       void this.#result(device, body as Record<string, unknown>).catch((err: unknown) =>
         this.ctx.log.error({ err }, 'command result not recorded'),
       );
-      return;
-    }
-    this.ctx.log.debug({ device_uuid: device.deviceUuid, topic }, 'device message ignored');
+    } else if (kind !== 'state') this.ctx.log.debug({ device_uuid: uuid, topic }, 'device message ignored');
   }
 
   stateRequested(_app: Extract<Principal, { kind: 'app' }>, deviceUuid: string): void {
-    this.#pushSoon(deviceUuid);
+    this.#inOrder(deviceUuid, () => this.#push(deviceUuid));
   }
 
   /** The full state of a device in the §4.6 shape, with flat per-type keys for types with one component. */
-  view(deviceUuid: string): Record<string, unknown> {
-    const s = this.#state.get(deviceUuid) ?? { device_status: 'OFFLINE' as DeviceStatus, components: {} };
+  async view(deviceUuid: string): Promise<Record<string, unknown>> {
+    const s = (await this.store.get(deviceUuid)) ?? { device_status: 'OFFLINE' as DeviceStatus, components: {} };
     const out: Record<string, unknown> = { device_status: s.device_status, components: s.components };
     const byType = new Map<string, ComponentState[]>();
     for (const c of Object.values(s.components))
@@ -120,35 +159,42 @@ export class Realtime implements BrokerEvents {
     return out;
   }
 
-  #setStatus(deviceUuid: string, status: DeviceStatus): void {
-    const s = this.#state.get(deviceUuid) ?? { device_status: status, components: {} };
-    const changed = s.device_status !== status || !this.#state.has(deviceUuid);
-    s.device_status = status;
-    this.#state.set(deviceUuid, s);
-    if (changed) this.#pushSoon(deviceUuid);
+  /** Runs `step` after every earlier step for the device; a failure is logged, never thrown at a broker. */
+  #inOrder(deviceUuid: string, step: () => Promise<void>): Promise<void> {
+    const next = (this.#chains.get(deviceUuid) ?? Promise.resolve())
+      .then(step)
+      .catch((err: unknown) => this.ctx.log.error({ err, device_uuid: deviceUuid }, 'realtime update failed'));
+    this.#chains.set(deviceUuid, next);
+    void next.then(() => {
+      if (this.#chains.get(deviceUuid) === next) this.#chains.delete(deviceUuid);
+    });
+    return next;
   }
 
-  #mergeState(deviceUuid: string, body: { components?: unknown }): void {
+  async #isListening(deviceUuid: string): Promise<boolean> {
+    if (!this.broker.shared) return this.broker.isListening(deviceUuid);
+    const status = (await this.store.get(deviceUuid))?.device_status;
+    return status === 'ONLINE' || status === 'TIMEOUT';
+  }
+
+  async #setStatus(deviceUuid: string, status: DeviceStatus): Promise<void> {
+    if ((await this.store.setStatus(deviceUuid, status)) !== status) await this.#push(deviceUuid);
+  }
+
+  async #mergeState(deviceUuid: string, body: { components?: unknown }): Promise<void> {
     if (!body.components || typeof body.components !== 'object') return;
-    const s = this.#state.get(deviceUuid) ?? { device_status: 'ONLINE' as DeviceStatus, components: {} };
+    const merged: Record<string, ComponentState> = {};
     for (const [id, c] of Object.entries(body.components as Record<string, unknown>).slice(0, 256)) {
       const v = c as Partial<ComponentState> | null;
       if (!/^\d{1,10}$/.test(id) || !v || typeof v.component_type !== 'string') continue;
-      s.components[id] = {
+      merged[id] = {
         component_type: v.component_type.slice(0, 64),
         name: typeof v.name === 'string' ? v.name.slice(0, 128) : null,
         state: v.state ?? null,
       };
     }
-    this.#state.set(deviceUuid, s);
-    this.#pushSoon(deviceUuid);
-  }
-
-  /** Fire-and-forget push: a failure is logged, never an unhandled rejection that could end central. */
-  #pushSoon(deviceUuid: string): void {
-    this.#push(deviceUuid).catch((err: unknown) =>
-      this.ctx.log.error({ err, device_uuid: deviceUuid }, 'state push failed'),
-    );
+    await this.store.mergeComponents(deviceUuid, merged);
+    await this.#push(deviceUuid);
   }
 
   async #push(deviceUuid: string): Promise<void> {
@@ -159,46 +205,18 @@ export class Realtime implements BrokerEvents {
       .select('users.email')
       .where('devices.device_uuid', '=', deviceUuid)
       .execute();
-    const payload = JSON.stringify(this.view(deviceUuid));
-    await Promise.all(members.map((m) => this.broker.publish(`client/state/${m.email}/${deviceUuid}`, payload, true)));
+    if (members.length === 0) return;
+    const payload = JSON.stringify(await this.view(deviceUuid));
+    for (const m of members) {
+      const topic = `client/state/${m.email}/${deviceUuid}`;
+      await this.broker.publish(topic, payload, true);
+      // Apps on other instances' embedded brokers get it too; an external broker already serves them all.
+      if (!this.broker.shared) this.relay?.publishElsewhere(topic, payload, true);
+    }
   }
 
-  /** Publishes queued, unexpired commands (all of the device's, or the given ones) and marks them delivered. */
-  async #deliver(deviceUuid: string, ids?: string[]): Promise<void> {
-    const now = this.ctx.clock.now();
-    let q = this.ctx.db.kysely
-      .selectFrom('device_commands')
-      .innerJoin('devices', 'devices.id', 'device_commands.device_id')
-      .select([
-        'device_commands.id',
-        'device_commands.component_id',
-        'device_commands.action',
-        'device_commands.payload',
-        'device_commands.expires_at',
-      ])
-      .where('devices.device_uuid', '=', deviceUuid)
-      .where('device_commands.status', '=', 'queued')
-      .orderBy('device_commands.created_at');
-    if (ids) q = q.where('device_commands.id', 'in', ids);
-    for (const cmd of await q.execute()) {
-      if (cmd.expires_at <= now) {
-        await this.ctx.db.kysely
-          .updateTable('device_commands')
-          .set({ status: 'expired', updated_at: now })
-          .where('id', '=', cmd.id)
-          .execute();
-        continue;
-      }
-      await this.broker.publish(`commands/${deviceUuid}/${cmd.component_id ?? 'system'}/${cmd.action}`, cmd.payload);
-      // A Wi-Fi password is kept only until the hub has it.
-      const scrub = cmd.action === 'change_wifi' ? { payload: '{}' } : {};
-      await this.ctx.db.kysely
-        .updateTable('device_commands')
-        .set({ status: 'delivered', updated_at: now, ...scrub })
-        .where('id', '=', cmd.id)
-        .where('status', '=', 'queued')
-        .execute();
-    }
+  #deliver(deviceUuid: string, ids?: string[]): Promise<void> {
+    return deliverCommands(this.ctx, (topic, payload) => this.broker.publish(topic, payload), deviceUuid, ids);
   }
 
   async #result(device: Device, body: Record<string, unknown>): Promise<void> {

@@ -150,6 +150,8 @@ export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext
           ip: request.ip,
         });
       });
+      // An external broker must know the hub before the hub is told where to connect.
+      await ctx.brokerAccounts.current?.deviceProvisioned(device.device_uuid);
       const owner = await ctx.db.kysely
         .selectFrom('user_devices')
         .innerJoin('users', 'users.id', 'user_devices.user_id')
@@ -199,6 +201,7 @@ export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext
       const now = ctx.clock.now();
       const cert = await signCsr(ctx, request.body.csr, device.deviceUuid, now);
       await recordCertificate(ctx.db.kysely, device.id, cert, now);
+      await ctx.brokerAccounts.current?.deviceProvisioned(device.deviceUuid);
       await audit(ctx.db.kysely, {
         ts: now,
         actor: null,
@@ -230,7 +233,10 @@ function publicUrls(ctx: CentralContext, request: FastifyRequest): { api: string
   const cfg = ctx.config.central;
   const api = (cfg.public_url ?? `${request.protocol}://${request.host}`).replace(/\/$/, '');
   const host = new URL(api).hostname;
+  // With an external broker, hubs use its client-certificate listener (never central's own login).
   const mqtt =
-    cfg.mqtt_url ?? `mqtts://${host.includes(':') ? `[${host}]` : host}:${ctx.listening.mqttPort ?? cfg.mqtt_port}`;
+    cfg.mqtt_url !== undefined && cfg.mqtt_device_url !== undefined
+      ? cfg.mqtt_device_url
+      : `mqtts://${host.includes(':') ? `[${host}]` : host}:${ctx.listening.mqttPort ?? cfg.mqtt_port}`;
   return { api, mqtt };
 }

@@ -124,6 +124,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
         return gone;
       });
       ctx.bus.emit('device.revoked', revoked);
+      ctx.bus.emit('membership.changed', { userIds: revoked.memberIds, lost: true });
       return reply.status(204).send();
     },
   );
@@ -181,6 +182,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
         details: { user_id: member.id, role: request.body.role },
         ip: request.ip,
       });
+      ctx.bus.emit('membership.changed', { userIds: [member.id], lost: false });
       return reply.status(201).send({ user_id: member.id, email: addr, role: request.body.role });
     },
   );
@@ -230,6 +232,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
           ip: request.ip,
         });
       });
+      ctx.bus.emit('membership.changed', { userIds: [user_id], lost: true });
       return reply.status(204).send();
     },
   );

@@ -29,7 +29,7 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
       }
       const now = ctx.clock.now();
       const devices = await devicesOwnedAlone(ctx.db.kysely, user.id);
-      const revoked: { deviceId: number; deviceUuid: string }[] = [];
+      const revoked: Awaited<ReturnType<typeof deprovisionDevice>>[] = [];
       await ctx.db.kysely.transaction().execute(async (trx) => {
         for (const deviceId of devices)
           revoked.push(await deprovisionDevice(trx, deviceId, now, 'owner account deleted'));
@@ -45,6 +45,8 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
       });
       ctx.users.invalidate(user.id);
       for (const r of revoked) ctx.bus.emit('device.revoked', r);
+      const affected = new Set([user.id, ...revoked.flatMap((r) => r.memberIds)]);
+      ctx.bus.emit('membership.changed', { userIds: [...affected], lost: true });
       return reply.status(204).send();
     },
   );
@@ -132,10 +134,15 @@ export function mqttCredentialRoutes(app: FastifyInstance, ctx: CentralContext):
     async (request, reply) => {
       const user = currentUser(request);
       const creds = await issueMqttCredentials(ctx.db.kysely, user.id, ctx.clock.now(), MQTT_CREDENTIALS_TTL_S);
+      // On an external broker the login exists before the app is told about it.
+      await ctx.brokerAccounts.current?.appLoginIssued(user.id, creds.username, creds.password, creds.expiresAt);
       const cfg = ctx.config.central;
       const mqttUrl =
-        cfg.mqtt_url ??
-        (ctx.listening.mqttPort !== undefined ? `mqtts://${request.hostname}:${ctx.listening.mqttPort}` : null);
+        cfg.mqtt_url !== undefined
+          ? withoutLogin(cfg.mqtt_url)
+          : ctx.listening.mqttPort !== undefined
+            ? `mqtts://${request.hostname}:${ctx.listening.mqttPort}`
+            : null;
       return reply.status(201).send({
         username: creds.username,
         password: creds.password,
@@ -154,4 +161,10 @@ async function countPrimeAdmins(ctx: CentralContext): Promise<number> {
     .where('roles.name', '=', 'prime_admin')
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** The external broker's address as apps use it: central's own login stays out of it. */
+function withoutLogin(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}`;
 }

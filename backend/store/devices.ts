@@ -10,14 +10,16 @@ const RESET_TTL_MS = 90 * 24 * 3600_000;
  * De-provisioning (seed §11): revoke every certificate, delete the shared secret, drop memberships,
  * attached components and the previous owner's telemetry, return the device to `registered` (its
  * label claim code works again for the next owner) and queue `system/reset` for the hub. Callers emit
- * `device.revoked` once the transaction commits, so live connections are dropped.
+ * `device.revoked` and `membership.changed` once the transaction commits, so live connections are
+ * dropped and the former members' broker access is cut.
  */
 export async function deprovisionDevice(
   trx: Transaction<Database>,
   deviceId: number,
   now: number,
   reason: string,
-): Promise<{ deviceId: number; deviceUuid: string }> {
+): Promise<{ deviceId: number; deviceUuid: string; memberIds: number[] }> {
+  const members = await trx.selectFrom('user_devices').select('user_id').where('device_id', '=', deviceId).execute();
   const { device_uuid } = await trx
     .selectFrom('devices')
     .select('device_uuid')
@@ -59,7 +61,7 @@ export async function deprovisionDevice(
       updated_at: now,
     })
     .execute();
-  return { deviceId, deviceUuid: device_uuid };
+  return { deviceId, deviceUuid: device_uuid, memberIds: members.map((m) => m.user_id) };
 }
 
 /** Devices for which `userId` is the only owner: they are de-provisioned when the account goes. */

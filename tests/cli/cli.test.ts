@@ -313,3 +313,31 @@ t.test('demo starts, its admin can log in, and it stops on SIGTERM', async (t) =
 
   t.equal(await svc.stop(), 0, 'exits 0 after SIGTERM');
 });
+
+t.test('central broker-cert: files for an external Mosquitto, from central’s CA', async (t) => {
+  const dataDir = tempDir(t);
+  const out = path.join(tempDir(t), 'broker');
+  const env = { ARES_CENTRAL_DATA_DIR: dataDir };
+  const r = ares(['central', 'broker-cert', '--host', 'mqtt.example.org,10.0.0.5', '--out', out], { env });
+  t.equal(r.status, 0, r.stderr);
+  const written = JSON.parse(r.stdout) as { ca: string; cert: string; key: string };
+  const { X509Certificate } = await import('node:crypto');
+  const ca = new X509Certificate(fs.readFileSync(written.ca));
+  const cert = new X509Certificate(fs.readFileSync(written.cert));
+  t.ok(cert.verify(ca.publicKey), 'signed by the CA');
+  t.ok(cert.checkIssued(ca));
+  t.match(cert.subjectAltName, 'DNS:mqtt.example.org');
+  t.match(cert.subjectAltName, 'IP Address:10.0.0.5');
+  t.equal(fs.statSync(written.key).mode & 0o777, 0o600, 'the key is private');
+  t.equal(
+    fs.readFileSync(path.join(dataDir, 'ca', 'ca.crt'), 'utf8'),
+    fs.readFileSync(written.ca, 'utf8'),
+    'the CA is central’s own (hubs already trust it)',
+  );
+  const bad = ares(['central', 'broker-cert', '--host', 'bad host!', '--out', out], { env });
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, '"bad host!" is not a host name');
+  const missing = ares(['central', 'broker-cert', '--out', out], { env });
+  t.equal(missing.status, 2);
+  t.match(missing.stderr, '--host is required');
+});

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildCentralApp } from '../../backend/app.js';
-import { createCentralContext } from '../../backend/central.js';
+import { closeContext, createCentralContext } from '../../backend/central.js';
 import type { CentralContext } from '../../backend/context.js';
 import type { MailMessage } from '../../backend/mail/mailer.js';
 import { createAdmin } from '../../backend/admin-bootstrap.js';
@@ -51,9 +51,8 @@ export async function startTestCentral(
     mailer: { send: async (m) => void mails.push(m) },
     ...(target?.schema ? { db: { schema: target.schema } } : {}),
   });
-  t.teardown(() => ctx.db.close());
   // Registered before anything below can throw: an open Redis connection would keep tap waiting.
-  t.teardown(() => ctx.counters.close?.());
+  t.teardown(() => closeContext(ctx));
   const app = await buildCentralApp(ctx);
   t.teardown(() => app.close());
   await createAdmin(config, silentLogger(), 'root@ares.test', 'root-password-1', ctx.db);
@@ -113,11 +112,11 @@ export function csrFor(hub: FakeHub, cn = hub.record.device_uuid): Promise<strin
   return createCsr(hub.privateKey, cn);
 }
 
-/** Preregisters (as admin) and claims (as `owner`) a fake hub; returns central's device id. */
+/** Preregisters (as admin) and claims (as `owner`) a fake hub, then fetches its credentials. */
 export async function provisionedHub(
   c: TestCentral,
   ownerAuth: Record<string, string>,
-): Promise<{ hub: FakeHub; deviceId: number; secret: string }> {
+): Promise<{ hub: FakeHub; uuid: string; deviceId: number; secret: string; cert: string; key: string }> {
   const hub = fakeHub();
   const pre = await c.app.inject({
     method: 'POST',
@@ -135,10 +134,14 @@ export async function provisionedHub(
   if (claim.statusCode !== 200) throw new Error(`claim: ${claim.body}`);
   const creds = await requestCredentials(c, hub);
   if (creds.statusCode !== 200) throw new Error(`credentials: ${creds.body}`);
+  const issued = json<{ shared_secret: string; device_certificate: string }>(creds);
   return {
     hub,
+    uuid: hub.record.device_uuid,
     deviceId: json<{ device_id: number }>(pre).device_id,
-    secret: json<{ shared_secret: string }>(creds).shared_secret,
+    secret: issued.shared_secret,
+    cert: issued.device_certificate,
+    key: hub.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   };
 }
 

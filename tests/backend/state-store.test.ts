@@ -1,0 +1,75 @@
+import t from 'tap';
+import { RedisStateStore } from '../../backend/mqtt/redis-state-store.js';
+import { MemoryStateStore, type DeviceStateStore } from '../../backend/mqtt/state-store.js';
+import { closeRedis, connectRedis } from '../../backend/redis.js';
+import { silentLogger } from '../../core/logger.js';
+import { REDIS_URL, redisPrefix, redisProblem } from '../helpers/redis.js';
+
+/** The contract both stores keep (the realtime layer relies on nothing else). */
+function contract(name: string, skip: string | false, make: (t: Tap) => Promise<DeviceStateStore>) {
+  t.test(name, { skip }, async (t) => {
+    t.test('status and components', async (t) => {
+      const s = await make(t);
+      t.equal(await s.get('a'), undefined, 'unknown device');
+      t.equal(await s.setStatus('a', 'ONLINE'), undefined, 'first status: nothing replaced');
+      t.equal(await s.setStatus('a', 'ONLINE'), 'ONLINE', 'resolves to the status replaced');
+      await s.mergeComponents('a', { '1': { component_type: 'led', name: 'Hall', state: 'ON' } });
+      await s.mergeComponents('a', { '2': { component_type: 'pir', name: null, state: { motion: true } } });
+      await s.mergeComponents('a', { '1': { component_type: 'led', name: 'Hall', state: 'OFF' } });
+      t.same(await s.get('a'), {
+        device_status: 'ONLINE',
+        components: {
+          '1': { component_type: 'led', name: 'Hall', state: 'OFF' },
+          '2': { component_type: 'pir', name: null, state: { motion: true } },
+        },
+      });
+      t.equal(await s.setStatus('a', 'OFFLINE'), 'ONLINE');
+      t.equal((await s.get('a'))!.device_status, 'OFFLINE', 'components kept across presence changes');
+      await s.mergeComponents('b', { '5': { component_type: 'led', name: null, state: 'ON' } });
+      t.equal((await s.get('b'))!.device_status, 'ONLINE', 'state before any status: ONLINE');
+    });
+
+    t.test('presence order: sweeps find only the silent, each once', async (t) => {
+      const s = await make(t);
+      t.equal(await s.touch('a', 0), true, 'new');
+      t.equal(await s.touch('b', 100), true);
+      t.equal(await s.touch('c', 200), true);
+      t.equal(await s.touch('a', 600), false, 'already tracked');
+      t.same(await s.sweep(1000), [], 'nobody silent for longer than 1000 ms');
+      t.same(await s.sweep(1150), ['b']);
+      t.same(await s.sweep(1150), [], 'reported once');
+      await s.forget('c');
+      t.same((await s.sweep(5000)).sort(), ['a'], 'a disconnected device is never timed out');
+      t.equal(await s.touch('b', 5000), true, 'swept devices are new again when they speak');
+      t.same(await s.sweep(6500), ['b']);
+    });
+  });
+}
+
+type Tap = { teardown(fn: () => unknown): void };
+
+contract('in memory', false, () => Promise.resolve(new MemoryStateStore(1000)));
+
+const skip = (await redisProblem()) ?? false;
+contract('in Redis', skip, async (t) => {
+  const redis = await connectRedis(REDIS_URL, silentLogger());
+  t.teardown(() => closeRedis(redis));
+  return new RedisStateStore(redis, redisPrefix(), 1000, 60_000);
+});
+
+t.test('Redis: one instance sweeps at a time; the lease passes on when its holder stops', { skip }, async (t) => {
+  const redis = await connectRedis(REDIS_URL, silentLogger());
+  t.teardown(() => closeRedis(redis));
+  const prefix = redisPrefix();
+  const one = new RedisStateStore(redis, prefix, 1000, 300);
+  const two = new RedisStateStore(redis, prefix, 1000, 300);
+  for (let i = 0; i < 2500; i++) await one.touch(`dev-${i}`, i < 2400 ? 0 : 5000);
+  const first = await one.sweep(2000);
+  t.equal(first.length, 2400, 'the timed-out devices, across several batches');
+  await one.touch('late', 0);
+  t.same(await two.sweep(2000), [], 'another instance leaves the sweep to the lease holder');
+  t.same(await one.sweep(2000), ['late'], 'the holder keeps sweeping');
+  await new Promise((r) => setTimeout(r, 400));
+  await two.touch('later', 0);
+  t.same(await two.sweep(2000), ['later'], 'a lapsed lease is taken over');
+});
