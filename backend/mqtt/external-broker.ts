@@ -59,8 +59,9 @@ export class ExternalBroker implements RealtimeBroker {
     } catch (err) {
       throw new AresError('ARES_ERR_CONFIG', `central.mqtt_ca_file: ${(err as Error).message}`, { cause: err });
     }
+    const self = decodeURIComponent(url.username);
     const client = mqtt.connect(`${url.protocol}//${url.host}`, {
-      username: decodeURIComponent(url.username),
+      username: self,
       password: decodeURIComponent(url.password),
       clientId: `ares-central-${randomBytes(6).toString('hex')}`,
       ca,
@@ -75,6 +76,8 @@ export class ExternalBroker implements RealtimeBroker {
       await new Promise<void>((resolve, reject) => {
         client.once('connect', () => resolve());
         client.once('error', reject);
+        // A refused or unreachable broker may only close (no 'error'): either way, not connected.
+        client.once('close', () => reject(new Error('connection closed before it was accepted')));
       });
     } catch (err) {
       client.end(true);
@@ -85,8 +88,7 @@ export class ExternalBroker implements RealtimeBroker {
     client.on('message', (topic, payload) => this.#message(topic, payload));
     const dynsec = new DynsecClient(client);
     await dynsec.start();
-    await this.#grantSelf(client, dynsec, decodeURIComponent(url.username));
-    const self = decodeURIComponent(url.username);
+    await this.#grantSelf(client, dynsec, self);
     const granted = await client.subscribeAsync({
       [`${SHARE}devices/+/+`]: { qos: 1 },
       [`${SHARE}client/request_state/+/+`]: { qos: 1 },

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBrokerCertificate } from '../../backend/ca/broker-cert.js';
 import { startRealtimeChannel } from '../../backend/mqtt/channel.js';
+import type { AresConfig } from '../../core/config.js';
 import { startTestCentral } from './central.js';
 import { REDIS_URL, redisPrefix } from './redis.js';
 import type { RealtimeSetup, RealtimeTarget } from './realtime-targets.js';
@@ -179,4 +180,30 @@ export function mosquittoTargets(redisSkip: string | undefined): RealtimeTarget[
         external(t, { 'central.redis_url': REDIS_URL, 'central.redis_prefix': redisPrefix(), ...o }),
     },
   ];
+}
+
+/**
+ * Settings and a start-up step for a whole central (startStack) on a mosquitto of the test's own:
+ * `ares central broker-cert` writes the broker's files (creating central's CA in its data_dir), the
+ * broker starts, then central connects to it.
+ */
+export async function externalBrokerStack(
+  t: Teardown,
+): Promise<{ overrides: Record<string, unknown>; beforeCentral: (config: AresConfig) => Promise<void> }> {
+  const m = await mosquittoPlan();
+  return {
+    overrides: {
+      'central.mqtt_url': `mqtts://${m.adminUser}:${m.adminPassword}@127.0.0.1:${m.appPort}`,
+      'central.mqtt_device_url': `mqtts://127.0.0.1:${m.devicePort}`,
+    },
+    beforeCentral: async (config) => {
+      const files = await writeBrokerCertificate(
+        config,
+        ['localhost', '127.0.0.1'],
+        join(config.central.data_dir, 'broker'),
+      );
+      const read = (f: string) => readFileSync(f, 'utf8');
+      await startMosquitto(t, { ca: read(files.ca), cert: read(files.cert), key: read(files.key) }, m);
+    },
+  };
 }

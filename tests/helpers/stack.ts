@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAdmin } from '../../backend/admin-bootstrap.js';
 import { startCentral } from '../../backend/central.js';
-import { loadConfig } from '../../core/config.js';
+import { loadConfig, type AresConfig } from '../../core/config.js';
 import { HostRoot } from '../../core/host-root.js';
 import { silentLogger } from '../../core/logger.js';
 import { readBoardIdentity } from '../../daemon/identity/board.js';
@@ -16,7 +16,12 @@ type Teardown = { teardown(fn: () => unknown): void };
  * A real central (HTTP and MQTT on free ports) and an enrolled hub (fixture Pi 4 with its own serial)
  * that an admin preregistered and a family user claimed: the starting point of realtime tests.
  */
-export async function startStack(t: Teardown, overrides: Record<string, unknown> = {}) {
+export async function startStack(
+  t: Teardown,
+  overrides: Record<string, unknown> = {},
+  /** Runs before central starts: an external broker set up the way the README has operators do it. */
+  beforeCentral?: (config: AresConfig) => Promise<void>,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'ares-stack-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const hostRoot = join(dir, 'host');
@@ -38,6 +43,7 @@ export async function startStack(t: Teardown, overrides: Record<string, unknown>
       ...overrides,
     },
   });
+  await beforeCentral?.(config);
   const central = await startCentral(config, silentLogger());
   t.teardown(() => central.close());
   const api = async (method: 'GET' | 'POST', url: string, payload?: object, auth?: string) => {
