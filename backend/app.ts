@@ -21,6 +21,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { hardwareVariantRoutes } from './routes/hardware-variants.js';
 import { healthRoutes } from './routes/health.js';
 import { pinRuleRoutes } from './routes/pin-rules.js';
+import { syncRoutes } from './routes/sync.js';
 import { mqttCredentialRoutes, userRoutes } from './routes/users.js';
 
 export interface BuildOptions {
@@ -103,5 +104,6 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
   pinRuleRoutes(app, ctx);
   attachedComponentRoutes(app, ctx);
   adminRoutes(app, ctx);
+  syncRoutes(app, ctx);
   return app;
 }

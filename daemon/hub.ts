@@ -15,6 +15,7 @@ import { sleep } from './central/backoff.js';
 import { CentralLink, type LinkStatus } from './central/central-link.js';
 import { RealtimeLink } from './central/realtime-link.js';
 import { Pipeline } from './components/pipeline.js';
+import { HubSync } from './central/hub-sync.js';
 import { ComponentRuntime, type ComponentStatus } from './components/runtime.js';
 import { StatePublisher } from './components/state-publisher.js';
 import { buildLocalHttp } from './http/local-http.js';
@@ -66,6 +67,7 @@ export class Hub {
   #gpio: GpioPort | undefined;
   #broker: LocalBroker | undefined;
   #http: FastifyInstance | undefined;
+  #sync: HubSync | undefined;
   #ports: { mqtt: number; http: number; mqttTls?: number } = { mqtt: 0, http: 0 };
   readonly pipeline: Pipeline;
 
@@ -134,6 +136,20 @@ export class Hub {
       identity,
       wait: this.deps.wait ?? sleep,
     }));
+    const clockSynced = () => host.existsSync('/run/systemd/timesync/synchronized');
+    // Store-and-forward: every output reaches the outbox before anything else can lose it.
+    const sync = (this.#sync = new HubSync({
+      config: this.config,
+      log: this.log,
+      clock: this.#clock,
+      host,
+      pipeline: this.pipeline,
+      credentials: () => link.credentials(),
+      onRevoked: () => link.reset(),
+      wait: this.deps.wait ?? sleep,
+      clockSynced,
+    }));
+    await sync.start();
     const broker = (this.#broker = new LocalBroker(this.log.child({ part: 'broker' }), nodes));
     this.#ports.mqtt = await broker.start(cfg.mqtt_port, this.deps.lanHost);
     if (cfg.mqtt_tls_cert !== undefined || cfg.mqtt_tls_key !== undefined) {
@@ -175,8 +191,9 @@ export class Hub {
       health: () => ({
         provisioned: link.status().provisioned,
         centralReachable: link.status().central.reachable,
-        clockSynced: host.existsSync('/run/systemd/timesync/synchronized'),
+        clockSynced: clockSynced(),
         components: this.#runtime?.status() ?? [],
+        sync: sync.health(),
       }),
       onRadarFrame: async (nodeId, frame) => radar.accept(nodeId, frame),
     });
@@ -217,6 +234,7 @@ export class Hub {
     link.onCredentials = () => {
       applied = false;
       void realtime.disconnect();
+      sync.wake();
     };
     link.start();
     this.log.info(
@@ -244,6 +262,8 @@ export class Hub {
     await step('local HTTP', this.#http && (() => this.#http!.close()));
     await step('broker', this.#broker && (() => this.#broker!.stop()));
     await step('components', this.#runtime && (() => this.#runtime!.stop()));
+    // After the components: their last outputs are committed before the outbox closes.
+    await step('sync', this.#sync && (() => this.#sync!.stop()));
     await step('GPIO', this.#gpio && (() => this.#gpio!.close()));
     this.#db?.close();
     this.#db = undefined;

@@ -4,9 +4,15 @@ import type { CentralDb } from './connect.js';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_seed.js';
 import * as m0003 from './migrations/0003_mqtt_credentials.js';
+import * as m0004 from './migrations/0004_sync.js';
 
 /** Migrations in order. Each is written once for both dialects and receives the dialect name. */
-const MIGRATIONS = { '0001_initial': m0001, '0002_seed': m0002, '0003_mqtt_credentials': m0003 } as const;
+const MIGRATIONS = {
+  '0001_initial': m0001,
+  '0002_seed': m0002,
+  '0003_mqtt_credentials': m0003,
+  '0004_sync': m0004,
+} as const;
 
 class InCodeProvider implements MigrationProvider {
   constructor(private readonly db: CentralDb) {}

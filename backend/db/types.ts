@@ -142,6 +142,9 @@ export interface TelemetryDataTable {
   metric: string | null;
   value: number | null;
   data: string | null;
+  /** The hub's own timestamp when `ts` was repaired (its clock was not synchronised), else null. */
+  hub_ts: number | null;
+  clock_synced: Generated<number>;
 }
 
 export interface FirmwareUpdatesTable {

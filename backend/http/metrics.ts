@@ -19,6 +19,12 @@ export function createCentralMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers: [registry],
     }),
+    syncRecords: new Counter({
+      name: 'ares_central_sync_records_total',
+      help: 'sync records from hubs by result (stored, rejected)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     authFailures: new Counter({
       name: 'ares_central_auth_failures_total',
       help: 'refused authentications by kind (login, token, device_signature, claim, …)',

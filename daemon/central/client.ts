@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { gzipSync } from 'node:zlib';
 import { AresError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import { deviceHeaders } from '../../sync/device-signing.js';
@@ -22,8 +23,9 @@ const TIMEOUT_MS = 15_000;
  * trouble becomes a transient ARES_ERR_UNAVAILABLE; HTTP statuses are returned for the caller to
  * decide (401 means "credentials revoked", 409 not_claimed means "keep waiting").
  *
- * Built on node:http/https rather than undici (ARCHITECTURE §3's client): the hub makes a request
- * every few seconds at most, and undici costs ~10 MB of resident memory a Pi Zero 2 W can use better.
+ * Built on node:http/https rather than undici (ARCHITECTURE §3's client): undici costs ~10 MB of
+ * resident memory a Pi Zero 2 W can use better. Node's global agents keep connections alive
+ * (Node ≥ 19), so the uploader's batch after batch reuses one connection.
  */
 export class CentralClient {
   constructor(
@@ -40,8 +42,12 @@ export class CentralClient {
     signer: Signer | undefined,
     json?: unknown,
     extraHeaders: Record<string, string> = {},
+    opts: { gzip?: boolean } = {},
   ): Promise<CentralResponse> {
-    const body = json === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(json));
+    const plain = json === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(json));
+    // Signed over the bytes as sent: the gzip bytes when compressed (§4.5).
+    const body = opts.gzip && plain.length > 0 ? gzipSync(plain) : plain;
+    if (body !== plain) extraHeaders = { ...extraHeaders, 'content-encoding': 'gzip' };
     const signed = signer
       ? deviceHeaders({
           deviceUuid: this.deviceUuid,

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../../core/logger.js';
 import type { NodeRegistry } from '../broker/nodes.js';
+import type { SyncHealth } from '../central/hub-sync.js';
 import type { ComponentStatus } from '../components/runtime.js';
 import { checkRadarFrame, type RadarFrame } from './radar-frame.js';
 
@@ -10,6 +11,8 @@ export interface HubHealth {
   centralReachable: boolean;
   clockSynced: boolean;
   components: ComponentStatus[];
+  /** The store-and-forward buffer (undefined before it opens). */
+  sync: SyncHealth | undefined;
 }
 
 export interface LocalHttpDeps {
@@ -70,8 +73,20 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
       provisioned: h.provisioned,
       central: { reachable: h.centralReachable },
       clock_synced: h.clockSynced,
-      // Lanes appear here with the store-and-forward buffer (sync issue); until then there are none.
-      buffer: {},
+      buffer: h.sync
+        ? {
+            lanes: Object.fromEntries(
+              h.sync.lanes.map((l) => [
+                l.lane,
+                { depth: l.depth, bytes: l.bytes, oldest_age_s: l.oldestTs === null ? null : ageS(l.oldestTs) },
+              ]),
+            ),
+            bytes: h.sync.bytes,
+            evicted: h.sync.evicted,
+            dead_lettered: h.sync.deadLettered,
+            last_upload_at: h.sync.lastUploadAt === null ? null : new Date(h.sync.lastUploadAt).toISOString(),
+          }
+        : {},
       components: h.components.map((c) => ({
         id: c.id,
         component_type: c.component_type,
@@ -81,8 +96,53 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
     };
   });
 
+  const laneDepth = new Gauge({
+    name: 'ares_hub_buffer_records',
+    help: 'records waiting in the store-and-forward buffer, by lane',
+    labelNames: ['lane'] as const,
+    registers: [registry],
+  });
+  const laneAge = new Gauge({
+    name: 'ares_hub_buffer_oldest_age_seconds',
+    help: 'age of the oldest waiting record, by lane (0 when empty)',
+    labelNames: ['lane'] as const,
+    registers: [registry],
+  });
+  const bufferBytes = new Gauge({ name: 'ares_hub_buffer_bytes', help: 'bytes buffered', registers: [registry] });
+  const evicted = new Gauge({
+    name: 'ares_hub_buffer_evicted_total',
+    help: 'records evicted because the buffer was full',
+    registers: [registry],
+  });
+  const deadLettered = new Gauge({
+    name: 'ares_hub_buffer_dead_lettered_total',
+    help: 'records central refused for good',
+    registers: [registry],
+  });
+  const lastUpload = new Gauge({
+    name: 'ares_hub_last_upload_timestamp_seconds',
+    help: 'when central last acknowledged a batch',
+    registers: [registry],
+  });
+  const clockSynced = new Gauge({
+    name: 'ares_hub_clock_synced',
+    help: '1 when NTP-synchronised',
+    registers: [registry],
+  });
+
   app.get('/metrics', async (_req, reply) => {
     const h = deps.health();
+    clockSynced.set(h.clockSynced ? 1 : 0);
+    if (h.sync) {
+      for (const l of h.sync.lanes) {
+        laneDepth.set({ lane: l.lane }, l.depth);
+        laneAge.set({ lane: l.lane }, l.oldestTs === null ? 0 : ageS(l.oldestTs));
+      }
+      bufferBytes.set(h.sync.bytes);
+      evicted.set(h.sync.evicted);
+      deadLettered.set(h.sync.deadLettered);
+      if (h.sync.lastUploadAt !== null) lastUpload.set(h.sync.lastUploadAt / 1000);
+    }
     componentHealth.reset();
     for (const c of h.components)
       componentHealth.set({ component_id: String(c.id), component_type: c.component_type }, c.health === 'ok' ? 1 : 0);
@@ -113,4 +173,8 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
     return reply.status(202).send({ status: 'accepted' });
   });
   return app as unknown as FastifyInstance;
+}
+
+function ageS(ts: number): number {
+  return Math.max(0, Math.round((Date.now() - ts) / 1000));
 }

@@ -58,6 +58,17 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
       centralReachable: false,
       clockSynced: true,
       components: [{ id: 7, component_type: 'radar', health: 'ok' }],
+      sync: {
+        lanes: [
+          { lane: 'alert', depth: 0, bytes: 0, oldestTs: null },
+          { lane: 'event', depth: 2, bytes: 300, oldestTs: Date.now() - 60_000 },
+          { lane: 'telemetry', depth: 40, bytes: 5000, oldestTs: Date.now() - 120_000 },
+        ],
+        bytes: 5300,
+        evicted: 3,
+        deadLettered: 1,
+        lastUploadAt: Date.UTC(2026, 10, 23, 12),
+      },
     }),
     onRadarFrame: async (nodeId, frame) => radar.accept(nodeId, frame),
   });
@@ -171,7 +182,17 @@ t.test('/healthz and /metrics', async (t) => {
       provisioned: true,
       central: { reachable: false },
       clock_synced: true,
-      buffer: {},
+      buffer: {
+        lanes: {
+          alert: { depth: 0, bytes: 0, oldest_age_s: null },
+          event: { depth: 2, bytes: 300, oldest_age_s: 60 },
+          telemetry: { depth: 40, bytes: 5000, oldest_age_s: 120 },
+        },
+        bytes: 5300,
+        evicted: 3,
+        dead_lettered: 1,
+        last_upload_at: '2026-11-23T12:00:00.000Z',
+      },
       components: [{ id: 7, component_type: 'radar', health: 'ok' }],
     },
     'degraded while central is unreachable',
@@ -179,4 +200,9 @@ t.test('/healthz and /metrics', async (t) => {
   const metrics = await s.app.inject({ method: 'GET', url: '/metrics' });
   t.match(metrics.body, /ares_hub_component_ok\{component_id="7",component_type="radar"\} 1/);
   t.match(metrics.body, /ares_hub_central_reachable 0/);
+  t.match(metrics.body, /ares_hub_buffer_records\{lane="telemetry"\} 40/);
+  t.match(metrics.body, /ares_hub_buffer_oldest_age_seconds\{lane="event"\} 60/);
+  t.match(metrics.body, /ares_hub_buffer_evicted_total 3/);
+  t.match(metrics.body, /ares_hub_buffer_dead_lettered_total 1/);
+  t.match(metrics.body, /ares_hub_clock_synced 1/);
 });

@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { ManualClock } from '../../core/clock.js';
+import { silentLogger } from '../../core/logger.js';
+import { Outbox, type OutboxOptions } from '../../sync/outbox.js';
+import type { NewRecord } from '../../sync/records.js';
+
+type Teardown = { teardown(fn: () => unknown): void };
+
+function outbox(t: Teardown, opts: Partial<OutboxOptions> = {}, dir = mkdtempSync(join(tmpdir(), 'ares-outbox-'))) {
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = new ManualClock(Date.UTC(2026, 10, 1));
+  const box = new Outbox({
+    path: join(dir, 'buffer.db'),
+    maxBytes: 1024 * 1024,
+    commitMs: 0,
+    clock,
+    bootId: '6f1c2d3e-0000-4000-8000-000000000001',
+    monoMs: () => 5000,
+    clockSynced: () => true,
+    log: silentLogger(),
+    ...opts,
+  });
+  box.start();
+  t.teardown(() => box.stop());
+  return { box, dir, clock };
+}
+
+const reading = (value: number): NewRecord => ({
+  lane: 'telemetry',
+  type: 'reading',
+  component_type: 'dht22',
+  component_id: '3',
+  metric: 'temperature',
+  value,
+});
+const alert: NewRecord = { lane: 'alert', type: 'alert', data: { kind: 'fall' } };
+
+t.test('one seq for all lanes, strictly increasing, never reused across restarts', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ares-outbox-'));
+  const first = outbox(t, {}, dir);
+  const a = await first.box.append(reading(21.5));
+  const b = await first.box.append(alert);
+  const c = await first.box.append({ lane: 'event', type: 'event', component_type: 'button', metric: 'press' });
+  t.same([a, b, c], [1, 2, 3]);
+  first.box.ack([[1, 3]]);
+  t.equal(first.box.stats().bytes, 0, 'acked records leave the buffer');
+  first.box.stop();
+  const again = outbox(t, {}, dir);
+  t.equal(await again.box.append(reading(22)), 4, 'the next seq after a restart, though every row was deleted');
+  t.match(again.box.peek('telemetry', 10, 1e6), [
+    { seq: 4, lane: 'telemetry', type: 'reading', metric: 'temperature', value: 22, clock_synced: true, mono_ms: 5000 },
+  ]);
+});
+
+t.test('group commit: telemetry is acknowledged at the commit, alerts at once', async (t) => {
+  const { box } = outbox(t, { commitMs: 60_000 });
+  let telemetryAcked = false;
+  const tp = box.append(reading(1)).then((seq) => ((telemetryAcked = true), seq));
+  await new Promise((r) => setImmediate(r));
+  t.notOk(telemetryAcked, 'telemetry waits for the group commit');
+  const seqAlert = await box.append(alert);
+  t.ok(telemetryAcked, 'an alert commits everything pending with it');
+  t.equal(await tp, 1);
+  t.equal(seqAlert, 2);
+  const more = box.append(reading(2));
+  box.flush();
+  t.equal(await more, 3);
+});
+
+t.test('bounded: oldest telemetry evicted, then events; alerts never; every gap explained', async (t) => {
+  const { box } = outbox(t, { maxBytes: 20_000 });
+  const alerts: number[] = [];
+  for (let i = 0; i < 400; i++) {
+    await box.append(reading(i));
+    if (i % 50 === 0) alerts.push(await box.append(alert));
+  }
+  const stats = box.stats();
+  t.ok(stats.bytes <= 20_000, `within the bound (${stats.bytes} bytes)`);
+  t.ok(stats.evicted > 0, 'some telemetry was evicted');
+  const kept = box.peek('alert', 1000, 1e9).map((r) => r.seq);
+  t.same(kept, alerts, 'every alert kept');
+  const markers = box.peek('event', 1000, 1e9).filter((r) => r.type === 'evicted');
+  t.ok(markers.length > 0);
+  const telemetry = new Set(box.peek('telemetry', 10_000, 1e9).map((r) => r.seq));
+  const covered = (seq: number) =>
+    markers.some((m) => (m.data!['from_seq'] as number) <= seq && seq <= (m.data!['to_seq'] as number));
+  const last = Math.max(...telemetry, ...alerts);
+  for (let seq = 1; seq <= last; seq++) {
+    if (telemetry.has(seq) || alerts.includes(seq) || markers.some((m) => m.seq === seq)) continue;
+    if (!covered(seq)) t.fail(`seq ${seq} is missing without an evicted record`);
+  }
+  t.equal(
+    markers.reduce((n, m) => n + (m.data!['count'] as number), 0),
+    stats.evicted,
+    'the markers count what was evicted',
+  );
+});
+
+t.test('dead-letter: a refused record leaves the queue with its reason', async (t) => {
+  const { box } = outbox(t);
+  await box.append(reading(1));
+  await box.append(reading(2));
+  box.deadLetter([{ seq: 1, code: 'out_of_range', reason: 'absurd' }]);
+  t.same(
+    box.peek('telemetry', 10, 1e6).map((r) => r.seq),
+    [2],
+  );
+  t.equal(box.stats().deadLettered, 1);
+});
+
+t.test('peek honours count and bytes; stats per lane', async (t) => {
+  const { box, clock } = outbox(t);
+  for (let i = 0; i < 10; i++) await box.append(reading(i));
+  clock.advance(1000);
+  await box.append(alert);
+  t.equal(box.peek('telemetry', 3, 1e6).length, 3);
+  t.equal(box.peek('telemetry', 100, 1).length, 1, 'at least one record, however small the byte budget');
+  t.same(
+    box.peek('telemetry', 100, 1e6, 8).map((r) => r.seq),
+    [9, 10],
+    'after a seq',
+  );
+  const s = box.stats();
+  t.match(s.lanes, [
+    { lane: 'alert', depth: 1 },
+    { lane: 'event', depth: 0, oldestTs: null },
+    { lane: 'telemetry', depth: 10, oldestTs: Date.UTC(2026, 10, 1) },
+  ]);
+});
