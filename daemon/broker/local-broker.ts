@@ -21,8 +21,11 @@ export const DEFAULT_LIMITS: BrokerLimits = {
   maxTopicLevels: 8,
 };
 
-/** What a LAN node published under its own prefix: `local/{node_id}/{stream}`. */
-export type NodeMessageListener = (nodeId: string, stream: string, payload: Buffer) => void;
+/**
+ * What a LAN node published under its own prefix: `local/{node_id}/{stream}`. Resolves once the
+ * message is stored: the node's QoS1 PUBACK waits for it.
+ */
+export type NodeMessageListener = (nodeId: string, stream: string, payload: Buffer) => void | Promise<void>;
 
 type NodeClient = Client & { aresNodeId?: string; aresBucket?: TokenBucket };
 
@@ -90,22 +93,32 @@ export class LocalBroker {
         this.log.warn({ node_id: nodeId }, 'LAN client over its publish rate: disconnecting');
         return done(new Error('rate limit'));
       }
-      done(null);
+      // The message is handled here, before aedes answers: a QoS1 PUBACK goes out only once the
+      // reading is committed to the outbox. If storing fails the node is disconnected unacknowledged
+      // and re-sends it when it reconnects.
+      const stream = packet.topic.slice(`local/${nodeId}/`.length);
+      let handled: Promise<void> | void = undefined;
+      try {
+        handled = this.onNodeMessage(nodeId, stream, packet.payload as Buffer);
+      } catch (err) {
+        this.log.error({ err, node_id: nodeId }, 'node message handler failed');
+      }
+      if (!handled || packet.qos === 0) {
+        handled?.catch(() => undefined);
+        return done(null);
+      }
+      handled.then(
+        () => done(null),
+        (err: unknown) => {
+          this.log.error({ err, node_id: nodeId }, 'LAN message not stored: not acknowledged');
+          done(new Error('not stored'));
+        },
+      );
     };
     aedes.authorizeSubscribe = (client, sub, done) => {
       // A null subscription is refused (SUBACK 0x80) while the client stays connected.
       done(null, /^(telemetry|alerts)(\/|$)/.test(sub.topic) ? sub : null);
     };
-    aedes.on('publish', (packet, client) => {
-      const nodeId = (client as NodeClient | null)?.aresNodeId;
-      if (!nodeId) return;
-      const stream = packet.topic.slice(`local/${nodeId}/`.length);
-      try {
-        this.onNodeMessage(nodeId, stream, packet.payload as Buffer);
-      } catch (err) {
-        this.log.error({ err, node_id: nodeId }, 'node message handler failed');
-      }
-    });
     aedes.on('clientReady', (client) => {
       const nodeId = (client as NodeClient).aresNodeId;
       if (!nodeId) return;

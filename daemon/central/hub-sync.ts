@@ -85,12 +85,10 @@ export class HubSync {
       onRevoked: this.deps.onRevoked,
     }));
     outbox.onCommit = (lanes) => uploader.wake(lanes);
+    // The promise is the acknowledgement: producers that wait (emitStored) answer once it is durable.
     pipeline.on('outbox', (out) => {
       const rec = toRecord(out);
-      if (!rec) return;
-      this.append(rec).catch((err: unknown) =>
-        log.error({ err, component_id: out.componentId }, 'output not stored in the outbox'),
-      );
+      return rec ? this.append(rec) : undefined;
     });
     uploader.start();
   }

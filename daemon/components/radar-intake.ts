@@ -2,7 +2,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { ComponentSpec } from '../../sync/components.js';
 import { RADAR_METRICS, checkRadarFrame, type RadarFrame } from '../http/radar-frame.js';
-import type { Pipeline } from './pipeline.js';
+import type { ComponentOutput, Pipeline } from './pipeline.js';
 
 /**
  * Radar frames from LAN nodes (POST /events from legacy CareDian firmware, or `local/{node}/radar`
@@ -21,7 +21,8 @@ export class RadarIntake {
     },
   ) {}
 
-  accept(nodeId: string, frame: RadarFrame): void {
+  /** Resolves once the frame's readings are stored (the outbox committed them). */
+  accept(nodeId: string, frame: RadarFrame): Promise<void> {
     const component = this.deps
       .components()
       .find((c) => c.component_type === 'radar' && c.config?.['node_id'] === nodeId);
@@ -32,21 +33,19 @@ export class RadarIntake {
           'radar frames from a node no radar component names (config.node_id): not attributed',
         );
       this.#unattributed.add(nodeId);
-      return;
+      return Promise.resolve();
     }
     const ts = this.deps.clock.now();
-    for (const metric of RADAR_METRICS) {
-      this.deps.pipeline.emit({
-        componentId: component.id,
-        componentType: 'radar',
-        kind: 'reading',
-        name: metric,
-        value: frame[metric],
-        ts,
-      });
-    }
+    const outputs: ComponentOutput[] = RADAR_METRICS.map((metric) => ({
+      componentId: component.id,
+      componentType: 'radar',
+      kind: 'reading',
+      name: metric,
+      value: frame[metric],
+      ts,
+    }));
     if (frame.fall_state === 1)
-      this.deps.pipeline.emit({
+      outputs.push({
         componentId: component.id,
         componentType: 'radar',
         kind: 'event',
@@ -54,23 +53,27 @@ export class RadarIntake {
         data: { node_id: nodeId, node_ts: frame.ts },
         ts,
       });
+    return Promise.all(outputs.map((o) => this.deps.pipeline.emitStored(o))).then(() => undefined);
   }
 
-  /** MQTT payloads are untrusted bytes: parsed and validated here, refused with a log line. */
-  fromMqtt(nodeId: string, stream: string, payload: Buffer): void {
-    if (stream !== 'radar') return; // IMU streams feed fall detection (its own issue).
+  /**
+   * MQTT payloads are untrusted bytes: parsed and validated here, refused with a log line. Resolves
+   * once a valid frame is stored (the broker holds the node's PUBACK until then).
+   */
+  fromMqtt(nodeId: string, stream: string, payload: Buffer): Promise<void> {
+    if (stream !== 'radar') return Promise.resolve(); // IMU streams feed fall detection (its own issue).
     let frame: unknown;
     try {
       frame = JSON.parse(payload.toString('utf8'));
     } catch {
       this.deps.log.warn({ node_id: nodeId }, 'radar frame is not JSON: dropped');
-      return;
+      return Promise.resolve();
     }
     const checked = checkRadarFrame(frame);
     if (typeof checked === 'string') {
       this.deps.log.warn({ node_id: nodeId, problem: checked }, 'radar frame invalid: dropped');
-      return;
+      return Promise.resolve();
     }
-    this.accept(nodeId, checked);
+    return this.accept(nodeId, checked);
   }
 }

@@ -29,7 +29,7 @@ async function setup(
   const port = await broker.start(0, '127.0.0.1');
   t.teardown(() => broker.stop());
   const received: [string, string, string][] = [];
-  broker.onNodeMessage = (node, stream, payload) => received.push([node, stream, payload.toString()]);
+  broker.onNodeMessage = (node, stream, payload) => void received.push([node, stream, payload.toString()]);
   return { nodes, broker, port, received, db };
 }
 
@@ -199,4 +199,30 @@ t.test('the optional TLS listener applies the same rules', { skip: OPENSSL_SKIP 
   await new Promise((r) => untrusted.once('error', r));
   t.notOk(untrusted.connected);
   t.ok((await connect('phone', password!)).c.connected, 'still serving');
+});
+
+t.test('a QoS1 PUBACK goes out only once the message is stored; a failed store is never acknowledged', async (t) => {
+  const s = await setup(t);
+  const { password } = await s.nodes.add('node1');
+  let store: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  s.broker.onNodeMessage = () =>
+    new Promise<void>((resolve, reject) => {
+      store = { resolve, reject };
+    });
+  const { c } = await client(t, s.port, 'node1', password);
+  let acked = false;
+  const pub = c.publishAsync('local/node1/radar', '{}', { qos: 1 }).then(() => (acked = true));
+  await until(() => store !== undefined);
+  await new Promise((r) => setTimeout(r, 100));
+  t.notOk(acked, 'no PUBACK while the message is not stored');
+  store!.resolve();
+  await pub;
+  t.ok(acked, 'PUBACK once stored');
+
+  store = undefined;
+  c.publish('local/node1/radar', '{}', { qos: 1 });
+  await until(() => store !== undefined);
+  store!.reject(new Error('disk full'));
+  await closed(c);
+  t.notOk(c.connected, 'not stored: the node is disconnected unacknowledged (it re-sends on reconnect)');
 });

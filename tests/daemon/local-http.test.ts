@@ -32,7 +32,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   await nodes.add('mqttnode');
   const pipeline = new Pipeline(silentLogger());
   const outputs: ComponentOutput[] = [];
-  pipeline.on('test', (o) => outputs.push(o));
+  pipeline.on('test', (o) => void outputs.push(o));
   const components: ComponentSpec[] = [
     {
       id: 7,
@@ -205,4 +205,28 @@ t.test('/healthz and /metrics', async (t) => {
   t.match(metrics.body, /ares_hub_buffer_evicted_total 3/);
   t.match(metrics.body, /ares_hub_buffer_dead_lettered_total 1/);
   t.match(metrics.body, /ares_hub_clock_synced 1/);
+});
+
+t.test('POST /events answers 202 only once the frame is stored', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ares-local-http-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const db = openHubDb(dir);
+  t.teardown(() => db.close());
+  const nodes = new NodeRegistry(db);
+  await nodes.add('radar1', { legacyHttp: true });
+  let stored: (() => void) | undefined;
+  const app = await buildLocalHttp({
+    log: silentLogger(),
+    nodes,
+    health: () => ({ provisioned: true, centralReachable: true, clockSynced: true, components: [], sync: undefined }),
+    onRadarFrame: () => new Promise<void>((resolve) => (stored = resolve)),
+  });
+  t.teardown(() => app.close());
+  let answered = false;
+  const res = app.inject({ method: 'POST', url: '/events', payload: FRAME }).then((r) => ((answered = true), r));
+  for (let i = 0; i < 100 && !stored; i++) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 50));
+  t.notOk(answered, 'no answer while the frame is not stored');
+  stored!();
+  t.equal((await res).statusCode, 202);
 });

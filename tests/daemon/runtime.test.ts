@@ -56,7 +56,7 @@ function setup(t: { teardown(fn: () => unknown): void }) {
   const clock = new ManualClock();
   const pipeline = new Pipeline(silentLogger());
   const outputs: ComponentOutput[] = [];
-  pipeline.on('test', (o) => outputs.push(o));
+  pipeline.on('test', (o) => void outputs.push(o));
   const runtime = new ComponentRuntime({
     log: silentLogger(),
     clock,

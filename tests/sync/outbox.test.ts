@@ -130,3 +130,20 @@ t.test('peek honours count and bytes; stats per lane', async (t) => {
     { lane: 'telemetry', depth: 10, oldestTs: Date.UTC(2026, 10, 1) },
   ]);
 });
+
+t.test('a producer waiting on the pipeline hears back once the outbox committed', async (t) => {
+  const { Pipeline } = await import('../../daemon/components/pipeline.js');
+  const { box } = outbox(t, { commitMs: 60_000 });
+  const pipeline = new Pipeline(silentLogger());
+  pipeline.on('outbox', (o) => box.append({ lane: 'telemetry', type: 'reading', metric: o.name, value: o.value! }));
+  let stored = false;
+  const p = pipeline
+    .emitStored({ componentId: 1, componentType: 'dht22', kind: 'reading', name: 'temperature', value: 20, ts: 0 })
+    .then(() => (stored = true));
+  await new Promise((r) => setImmediate(r));
+  t.notOk(stored, 'not before the commit');
+  box.flush();
+  await p;
+  t.ok(stored);
+  t.equal(box.stats().lanes.find((l) => l.lane === 'telemetry')!.depth, 1, 'and it is there');
+});
