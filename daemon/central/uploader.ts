@@ -10,6 +10,12 @@ const BATCH: Record<Lane, { count: number; bytes: number }> = {
   event: { count: 1000, bytes: 256 * 1024 },
   telemetry: { count: 4000, bytes: 1024 * 1024 },
 };
+/**
+ * Longest back-off per lane while central is unreachable. An alert lane that is waiting retries at
+ * least this often, so an alert raised during an outage reaches central within a second of its
+ * return; bulk lanes back off further and spare a central that is coming back under load.
+ */
+const MAX_BACKOFF_MS: Record<Lane, number> = { alert: 800, event: 10_000, telemetry: 60_000 };
 /** Telemetry waits this long for a batch to fill before sending a short one. */
 const TELEMETRY_LINGER_MS = 250;
 
@@ -74,7 +80,7 @@ export class Uploader {
 
   async #run(lane: Lane, signal: AbortSignal): Promise<void> {
     const { outbox, log } = this.deps;
-    const backoff = new Backoff(1000, 60_000);
+    const backoff = new Backoff(Math.min(1000, MAX_BACKOFF_MS[lane] / 2), MAX_BACKOFF_MS[lane]);
     // Waits end early when the lane gets records (wake) or the uploader stops.
     const idle = (ms: number) => this.deps.wait(ms, AbortSignal.any([signal, this.#wakers.get(lane)!.signal]));
     const limits = { ...BATCH[lane] };
