@@ -154,7 +154,7 @@ export const CONFIG_SCHEMA = {
     buffer_max_mb: { type: 'integer', default: 256, min: 1, max: 65536, doc: 'store-and-forward buffer cap' },
     buffer_commit_ms: {
       type: 'integer',
-      default: 1000,
+      default: 2000,
       min: 0,
       max: 60000,
       doc: 'group-commit interval of the telemetry lane',

@@ -127,10 +127,10 @@ export class Uploader {
       }
       if (res.status === 200) {
         const answer = res.body as SyncAnswer;
-        outbox.ack(Array.isArray(answer.acked) ? answer.acked : []);
+        outbox.ack(lane, Array.isArray(answer.acked) ? answer.acked : []);
         if (Array.isArray(answer.rejected) && answer.rejected.length > 0) {
           log.warn({ lane, rejected: answer.rejected.slice(0, 5) }, 'central refused records: dead-lettered');
-          outbox.deadLetter(answer.rejected);
+          outbox.deadLetter(lane, answer.rejected);
         }
         this.#status.lastSuccessAt = this.deps.now();
         backoff.reset();
@@ -153,7 +153,9 @@ export class Uploader {
         // Too big or unreadable as a whole: halve the batch; a single record that still fails is
         // dead-lettered rather than left to block the lane forever.
         if (records.length === 1) {
-          outbox.deadLetter([{ seq: records[0]!.seq, code: `http_${res.status}`, reason: 'central refused it alone' }]);
+          outbox.deadLetter(lane, [
+            { seq: records[0]!.seq, code: `http_${res.status}`, reason: 'central refused it alone' },
+          ]);
         } else limits.count = Math.max(1, Math.floor(records.length / 2));
         continue;
       }
