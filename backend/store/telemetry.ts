@@ -1,9 +1,47 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
 import type { SyncRecord } from '../../sync/records.js';
 
 /** Rows per INSERT: 14 columns × 400 stays far below SQLite's and PostgreSQL's parameter limits. */
 const CHUNK = 400;
+
+const COLUMNS = [
+  'device_id',
+  'seq',
+  'lane',
+  'type',
+  'ts',
+  'hub_ts',
+  'clock_synced',
+  'received_at',
+  'component_type',
+  'component_id',
+  'node_id',
+  'metric',
+  'value',
+  'data',
+] as const;
+
+/**
+ * The INSERT for `rows` rows, compiled by kysely once per database and row count: building a
+ * 400-row kysely query per chunk cost more than storing it (sync throughput).
+ */
+const compiled = new WeakMap<Kysely<Database>, Map<number, string>>();
+function insertSql(db: Kysely<Database>, rows: number): string {
+  let byCount = compiled.get(db);
+  if (!byCount) compiled.set(db, (byCount = new Map()));
+  let sql = byCount.get(rows);
+  if (sql === undefined) {
+    const dummy = Object.fromEntries(COLUMNS.map((c, i) => [c, i])) as never;
+    sql = db
+      .insertInto('telemetry_data')
+      .values(Array.from({ length: rows }, () => dummy))
+      .onConflict((oc) => oc.columns(['device_id', 'seq']).doNothing())
+      .compile().sql;
+    byCount.set(rows, sql);
+  }
+  return sql;
+}
 
 /**
  * Stores records idempotently by (device, seq), all in one transaction: a replayed or re-sent
@@ -20,28 +58,26 @@ export async function storeRecords(
   if (records.length === 0) return;
   await db.transaction().execute(async (trx) => {
     for (let i = 0; i < records.length; i += CHUNK) {
-      await trx
-        .insertInto('telemetry_data')
-        .values(
-          records.slice(i, i + CHUNK).map(({ record: r, ts }) => ({
-            device_id: deviceId,
-            seq: r.seq,
-            lane: r.lane,
-            type: r.type,
-            ts,
-            hub_ts: r.clock_synced ? null : r.ts,
-            clock_synced: r.clock_synced ? 1 : 0,
-            received_at: receivedAt,
-            component_type: r.component_type ?? null,
-            component_id: r.component_id ?? null,
-            node_id: r.node_id ?? null,
-            metric: r.metric ?? null,
-            value: r.value ?? null,
-            data: r.data ? JSON.stringify(r.data) : null,
-          })),
-        )
-        .onConflict((oc) => oc.columns(['device_id', 'seq']).doNothing())
-        .execute();
+      const chunk = records.slice(i, i + CHUNK);
+      const params: unknown[] = [];
+      for (const { record: r, ts } of chunk)
+        params.push(
+          deviceId,
+          r.seq,
+          r.lane,
+          r.type,
+          ts,
+          r.clock_synced ? null : r.ts,
+          r.clock_synced ? 1 : 0,
+          receivedAt,
+          r.component_type ?? null,
+          r.component_id ?? null,
+          r.node_id ?? null,
+          r.metric ?? null,
+          r.value ?? null,
+          r.data ? JSON.stringify(r.data) : null,
+        );
+      await trx.executeQuery(CompiledQuery.raw(insertSql(db, chunk.length), params));
     }
   });
 }

@@ -44,7 +44,13 @@ export class CentralClient {
     extraHeaders: Record<string, string> = {},
     opts: { gzip?: boolean } = {},
   ): Promise<CentralResponse> {
-    const plain = json === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(json));
+    // A RawJson body is sent as it is (already serialised by the caller).
+    const plain =
+      json === undefined
+        ? Buffer.alloc(0)
+        : json instanceof RawJson
+          ? Buffer.from(json.text)
+          : Buffer.from(JSON.stringify(json));
     // Signed over the bytes as sent: the gzip bytes when compressed (§4.5).
     const body = opts.gzip && plain.length > 0 ? gzipSync(plain) : plain;
     if (body !== plain) extraHeaders = { ...extraHeaders, 'content-encoding': 'gzip' };
@@ -113,6 +119,11 @@ export class CentralClient {
     }
     return { status, headers: resHeaders, body: parsed };
   }
+}
+
+/** A JSON body serialised by the caller (the uploader splices stored records into its batch). */
+export class RawJson {
+  constructor(readonly text: string) {}
 }
 
 /** `{"error":{"code"}}` of a central error response, if that is what it is. */

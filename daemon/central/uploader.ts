@@ -1,14 +1,14 @@
 import type { Logger } from '../../core/logger.js';
 import { Backoff } from './backoff.js';
-import type { CentralClient, CentralResponse } from './client.js';
+import { RawJson, type CentralClient, type CentralResponse } from './client.js';
 import type { Outbox } from '../../sync/outbox.js';
-import { LANES, type Lane, type SyncAnswer, type SyncBatch } from '../../sync/records.js';
+import { LANES, type Lane, type SyncAnswer } from '../../sync/records.js';
 
 /** Per lane: most records and bytes (before gzip) in one batch. Central takes up to 5,000. */
 const BATCH: Record<Lane, { count: number; bytes: number }> = {
   alert: { count: 100, bytes: 64 * 1024 },
   event: { count: 1000, bytes: 256 * 1024 },
-  telemetry: { count: 4000, bytes: 1024 * 1024 },
+  telemetry: { count: 5000, bytes: 2 * 1024 * 1024 },
 };
 /**
  * Longest back-off per lane while central is unreachable. An alert lane that is waiting retries at
@@ -91,23 +91,22 @@ export class Uploader {
         await idle(5000);
         continue;
       }
-      const { bootId, records } = outbox.peekBatch(lane, limits.count, limits.bytes);
-      if (records.length === 0) {
+      const { bootId, seqs, json } = outbox.peekJson(lane, limits.count, limits.bytes);
+      if (seqs.length === 0) {
         await idle(30_000);
         continue;
       }
-      if (lane === 'telemetry' && !lingered && records.length < limits.count) {
+      if (lane === 'telemetry' && !lingered && seqs.length < limits.count) {
         lingered = true;
         await this.deps.wait(TELEMETRY_LINGER_MS, signal);
         continue;
       }
       lingered = false;
-      const batch: SyncBatch = {
-        device_uuid: session.deviceUuid,
-        boot_id: bootId,
-        sent_mono_ms: Math.floor(this.deps.monoMs()),
-        records,
-      };
+      // §4.5's batch, with the stored records spliced in as they are.
+      const batch = new RawJson(
+        `{"device_uuid":${JSON.stringify(session.deviceUuid)},"boot_id":${JSON.stringify(bootId)},` +
+          `"sent_mono_ms":${Math.floor(this.deps.monoMs())},"records":[${json}]}`,
+      );
       let res: CentralResponse;
       try {
         res = await session.client.send(
@@ -152,11 +151,9 @@ export class Uploader {
       if (res.status === 413 || res.status === 400) {
         // Too big or unreadable as a whole: halve the batch; a single record that still fails is
         // dead-lettered rather than left to block the lane forever.
-        if (records.length === 1) {
-          outbox.deadLetter(lane, [
-            { seq: records[0]!.seq, code: `http_${res.status}`, reason: 'central refused it alone' },
-          ]);
-        } else limits.count = Math.max(1, Math.floor(records.length / 2));
+        if (seqs.length === 1) {
+          outbox.deadLetter(lane, [{ seq: seqs[0]!, code: `http_${res.status}`, reason: 'central refused it alone' }]);
+        } else limits.count = Math.max(1, Math.floor(seqs.length / 2));
         continue;
       }
       log.warn({ lane, status: res.status }, 'sync upload refused: backing off');
