@@ -22,6 +22,7 @@ import { hardwareVariantRoutes } from './routes/hardware-variants.js';
 import { healthRoutes } from './routes/health.js';
 import { pinRuleRoutes } from './routes/pin-rules.js';
 import { syncRoutes } from './routes/sync.js';
+import { telemetryRoutes } from './routes/telemetry.js';
 import { mqttCredentialRoutes, userRoutes } from './routes/users.js';
 
 export interface BuildOptions {
@@ -105,5 +106,6 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
   attachedComponentRoutes(app, ctx);
   adminRoutes(app, ctx);
   syncRoutes(app, ctx);
+  telemetryRoutes(app, ctx);
   return app;
 }

@@ -12,6 +12,7 @@ import { buildCentralApp } from './app.js';
 import { MemoryCounterStore, type CounterStore } from './auth/rate-limit.js';
 import { RedisCounterStore } from './auth/redis-counters.js';
 import { startRealtimeChannel, type RealtimeChannel } from './mqtt/channel.js';
+import { RetentionJob } from './store/retention.js';
 import { closeRedis, connectRedis } from './redis.js';
 import { createTokenService, loadOrCreateJwtKey } from './auth/tokens.js';
 import { AuthUserCache } from './auth/user-cache.js';
@@ -131,10 +132,13 @@ export async function startCentral(config: AresConfig, log: Logger, deps: Centra
   const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
   const url = `${https ? 'https' : 'http'}://${host}:${port}`;
   log.info({ url, database: ctx.db.dialect }, 'central listening');
+  const retention = new RetentionJob(ctx);
+  retention.start();
   let channel: RealtimeChannel;
   try {
     channel = await startRealtimeChannel(ctx, cfg.host);
   } catch (err) {
+    await retention.stop();
     await app.close();
     await closeContext(ctx);
     throw err;
@@ -150,6 +154,7 @@ export async function startCentral(config: AresConfig, log: Logger, deps: Centra
       closing ??= app
         .close()
         .then(() => channel.stop())
+        .then(() => retention.stop())
         .then(() => closeContext(ctx));
       return closing;
     },
