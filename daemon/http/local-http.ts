@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../../core/logger.js';
@@ -85,6 +86,7 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
             evicted: h.sync.evicted,
             dead_lettered: h.sync.deadLettered,
             last_upload_at: h.sync.lastUploadAt === null ? null : new Date(h.sync.lastUploadAt).toISOString(),
+            disk_written_bytes: diskWrittenBytes(),
           }
         : {},
       components: h.components.map((c) => ({
@@ -124,6 +126,11 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
     help: 'when central last acknowledged a batch',
     registers: [registry],
   });
+  const diskWritten = new Gauge({
+    name: 'ares_hub_disk_written_bytes',
+    help: 'bytes this hub process has caused to be written to storage since it started (SD-card wear)',
+    registers: [registry],
+  });
   const clockSynced = new Gauge({
     name: 'ares_hub_clock_synced',
     help: '1 when NTP-synchronised',
@@ -133,6 +140,8 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
   app.get('/metrics', async (_req, reply) => {
     const h = deps.health();
     clockSynced.set(h.clockSynced ? 1 : 0);
+    const written = diskWrittenBytes();
+    if (written !== null) diskWritten.set(written);
     if (h.sync) {
       for (const l of h.sync.lanes) {
         laneDepth.set({ lane: l.lane }, l.depth);
@@ -177,4 +186,14 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
 
 function ageS(ts: number): number {
   return Math.max(0, Math.round((Date.now() - ts) / 1000));
+}
+
+/** write_bytes of /proc/self/io (what reached the block layer), or null where there is none. */
+function diskWrittenBytes(): number | null {
+  try {
+    const m = /^write_bytes:\s+(\d+)/m.exec(readFileSync('/proc/self/io', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }

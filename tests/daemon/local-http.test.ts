@@ -174,7 +174,10 @@ t.test('radar frames over MQTT are validated before they count', async (t) => {
 
 t.test('/healthz and /metrics', async (t) => {
   const s = await setup(t);
-  const health = (await s.app.inject({ method: 'GET', url: '/healthz' })).json();
+  const health = (await s.app.inject({ method: 'GET', url: '/healthz' })).json<{
+    buffer: { disk_written_bytes: number | null };
+  }>();
+  t.type(health.buffer.disk_written_bytes, 'number', 'bytes this process wrote to disk (/proc/self/io)');
   t.same(
     health,
     {
@@ -192,6 +195,7 @@ t.test('/healthz and /metrics', async (t) => {
         evicted: 3,
         dead_lettered: 1,
         last_upload_at: '2026-11-23T12:00:00.000Z',
+        disk_written_bytes: health.buffer.disk_written_bytes,
       },
       components: [{ id: 7, component_type: 'radar', health: 'ok' }],
     },
@@ -205,6 +209,7 @@ t.test('/healthz and /metrics', async (t) => {
   t.match(metrics.body, /ares_hub_buffer_evicted_total 3/);
   t.match(metrics.body, /ares_hub_buffer_dead_lettered_total 1/);
   t.match(metrics.body, /ares_hub_clock_synced 1/);
+  t.match(metrics.body, /ares_hub_disk_written_bytes \d+/);
 });
 
 t.test('POST /events answers 202 only once the frame is stored', async (t) => {
