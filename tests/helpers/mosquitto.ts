@@ -1,7 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBrokerCertificate } from '../../backend/ca/broker-cert.js';
@@ -9,6 +8,7 @@ import { startRealtimeChannel } from '../../backend/mqtt/channel.js';
 import type { AresConfig } from '../../core/config.js';
 import { startTestCentral } from './central.js';
 import { REDIS_URL, redisPrefix } from './redis.js';
+import { freePort } from './sync-central.js';
 import type { RealtimeSetup, RealtimeTarget } from './realtime-targets.js';
 
 type Teardown = { teardown(fn: () => unknown): void };
@@ -38,17 +38,6 @@ export function mosquittoProblem(): string | undefined {
   if (!problem) return undefined;
   if (process.env['CI']) throw new Error(`CI requires mosquitto with its dynamic-security plugin: ${problem}`);
   return `${problem}; install Debian's mosquitto package (or set ARES_TEST_MOSQUITTO_DYNSEC to the plugin) to run these`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface RunningMosquitto {

@@ -1,14 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { startCentral, type RunningCentral } from '../../backend/central.js';
-import { loadConfig } from '../../core/config.js';
 import { silentLogger } from '../../core/logger.js';
-import { newUser, provisionedHub, startTestCentral } from '../helpers/central.js';
+import { freePort, syncCentral } from '../helpers/sync-central.js';
 import { until } from '../helpers/wait.js';
 
 /*
@@ -25,32 +23,9 @@ const CENTRAL_EVERY = 6; // a central restart every 6th kill: ≥ 5 in a default
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./fixtures/crash-hub.ts', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 t.test('SIGKILLed hub, restarted central: every acknowledged record at central exactly once', async (t) => {
-  const c = await startTestCentral(t);
-  const owner = await newUser(c.app);
-  const dev = await provisionedHub(c, owner.auth);
-  const centralPort = await freePort();
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      'central.data_dir': c.dataDir,
-      'central.database': `sqlite:${c.dataDir}/central.db`,
-      'central.port': centralPort,
-      'central.mqtt_port': 0,
-      'log.level': 'silent',
-    },
-  });
+  const { dev, port: centralPort, config } = await syncCentral(t);
+
   let central: RunningCentral | undefined = await startCentral(config, silentLogger());
   t.teardown(() => central?.close());
   const dir = mkdtempSync(join(tmpdir(), 'ares-crash-'));

@@ -1,48 +1,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { startCentral, type RunningCentral } from '../../backend/central.js';
 import { systemClock } from '../../core/clock.js';
-import { loadConfig } from '../../core/config.js';
 import { silentLogger } from '../../core/logger.js';
 import { sleep } from '../../daemon/central/backoff.js';
 import { CentralClient } from '../../daemon/central/client.js';
 import { Uploader } from '../../daemon/central/uploader.js';
 import { Outbox } from '../../sync/outbox.js';
-import { newUser, provisionedHub, startTestCentral } from '../helpers/central.js';
+import { syncCentral } from '../helpers/sync-central.js';
 import { until } from '../helpers/wait.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // The telemetry lane backs off for up to a minute during the outage (production waits).
 t.setTimeout(240_000);
 
 t.test('central away: the buffer stays bounded; on its return alerts go first, within a second', async (t) => {
-  const c = await startTestCentral(t);
-  const owner = await newUser(c.app);
-  const dev = await provisionedHub(c, owner.auth);
-  const port = await freePort();
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      'central.data_dir': c.dataDir,
-      'central.database': `sqlite:${c.dataDir}/central.db`,
-      'central.port': port,
-      'central.mqtt_port': 0,
-      'log.level': 'silent',
-    },
-  });
+  const { dev, port: port, config } = await syncCentral(t);
+
   const dir = mkdtempSync(join(tmpdir(), 'ares-outage-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const MAX = 256 * 1024;
