@@ -235,11 +235,7 @@ export class Outbox {
         const byLane: Record<Lane, unknown[][]> = { alert: [], event: [], telemetry: [] };
         let seq = firstSeq;
         for (const p of batch) {
-          // The whole record as given (lane and type repeat the columns; cheaper than copying it).
-          const body = JSON.stringify(p.rec);
-          const bytes = body.length + ROW_OVERHEAD;
-          byLane[p.rec.lane].push([seq++, p.rec.type, p.ts, p.mono, p.synced ? 1 : 0, this.opts.bootId, body, bytes]);
-          this.#bytes += bytes;
+          byLane[p.rec.lane].push(this.#row(seq++, p.rec, p.ts, p.mono, p.synced));
           lanes.add(p.rec.lane);
         }
         for (const lane of lanes) this.#insertRows(lane, byLane[lane]);
@@ -260,6 +256,15 @@ export class Outbox {
     }
     batch.forEach((p, i) => p.resolve(firstSeq + i));
     this.onCommit?.(lanes);
+  }
+
+  /** A row for a lane table, counted against the bound. */
+  #row(seq: number, rec: NewRecord, ts: number, mono: number, synced: boolean): unknown[] {
+    // The whole record as given (lane and type repeat the columns; cheaper than copying it).
+    const body = JSON.stringify(rec);
+    const bytes = body.length + ROW_OVERHEAD;
+    this.#bytes += bytes;
+    return [seq, rec.type, ts, mono, synced ? 1 : 0, this.opts.bootId, body, bytes];
   }
 
   #insertRows(lane: Lane, rows: unknown[][]): void {
@@ -311,67 +316,52 @@ export class Outbox {
         type: 'evicted',
         data: { lane: r.lane, from_seq: r.from_seq, to_seq: r.to_seq, count: r.count },
       };
-      const body = JSON.stringify(rec);
-      this.#insertRows('event', [
-        [
-          this.#nextSeq++,
-          'evicted',
-          this.opts.clock.now(),
-          Math.floor(this.opts.monoMs()),
-          this.#clockSynced() ? 1 : 0,
-          this.opts.bootId,
-          body,
-          body.length + ROW_OVERHEAD,
-        ],
-      ]);
-      this.#bytes += body.length + ROW_OVERHEAD;
+      const now = this.opts.clock.now();
+      const mono = Math.floor(this.opts.monoMs());
+      this.#insertRows('event', [this.#row(this.#nextSeq++, rec, now, mono, this.#clockSynced())]);
     }
     this.#stmts.clearEvictions.run();
   }
 
   /**
-   * Up to `maxCount` records of a lane after `afterSeq`, within about `maxBytes` of JSON, all of one
-   * boot (a batch names one boot_id: monotonic times only compare within a boot).
+   * The rows of one upload: up to `maxCount` of a lane after `afterSeq`, within about `maxBytes`
+   * (at least one), all of one boot (a batch names one boot_id: monotonic times only compare within
+   * a boot).
    */
-  peek(lane: Lane, maxCount: number, maxBytes: number, afterSeq = 0): SyncRecord[] {
-    return this.peekBatch(lane, maxCount, maxBytes, afterSeq).records;
+  #page(lane: Lane, maxCount: number, maxBytes: number, afterSeq: number): { bootId: string; rows: Row[] } {
+    const all = this.#stmts.peek[lane].all(afterSeq, maxCount) as Row[];
+    const bootId = all[0]?.boot_id ?? this.opts.bootId;
+    const rows: Row[] = [];
+    let size = 0;
+    for (const r of all) {
+      size += r.bytes;
+      if (r.boot_id !== bootId || (rows.length > 0 && size > maxBytes)) break;
+      rows.push({ ...r, lane });
+    }
+    return { bootId, rows };
   }
 
-  peekBatch(lane: Lane, maxCount: number, maxBytes: number, afterSeq = 0): { bootId: string; records: SyncRecord[] } {
-    const rows = (this.#stmts.peek[lane].all(afterSeq, maxCount) as Row[]).map((r) => ({ ...r, lane }));
-    const bootId = rows[0]?.boot_id ?? this.opts.bootId;
-    const records: SyncRecord[] = [];
-    let size = 0;
-    for (const r of rows) {
-      size += r.bytes;
-      if (r.boot_id !== bootId || (records.length > 0 && size > maxBytes)) break;
-      records.push(fromRow(r));
-    }
-    return { bootId, records };
+  /** The records of the next upload, parsed (tests and tools; the uploader uses peekJson). */
+  peek(lane: Lane, maxCount: number, maxBytes: number, afterSeq = 0): SyncRecord[] {
+    return this.#page(lane, maxCount, maxBytes, afterSeq).rows.map(fromRow);
   }
 
   /**
-   * The same records as peekBatch, already serialised as the JSON array elements of a sync batch
+   * The same records as peek, already serialised as the JSON array elements of a sync batch
    * (`{"seq",…}` joined by commas): the uploader sends them without parsing and re-serialising every
    * stored record — on a Pi that is most of the upload's CPU.
    */
   peekJson(lane: Lane, maxCount: number, maxBytes: number): { bootId: string; seqs: number[]; json: string } {
-    const rows = this.#stmts.peek[lane].all(0, maxCount) as Row[];
-    const bootId = rows[0]?.boot_id ?? this.opts.bootId;
-    const seqs: number[] = [];
-    const parts: string[] = [];
-    let size = 0;
-    for (const r of rows) {
-      size += r.bytes;
-      if (r.boot_id !== bootId || (seqs.length > 0 && size > maxBytes)) break;
-      seqs.push(r.seq);
-      // The stored body is the record as produced (an object, lane and type included): the
-      // columns the outbox added go in front of its first key.
-      parts.push(
-        `{"seq":${r.seq},"ts":${r.ts},"mono_ms":${r.mono_ms},"clock_synced":${r.clock_synced === 1},${r.body.slice(1)}`,
-      );
-    }
-    return { bootId, seqs, json: parts.join(',') };
+    const { bootId, rows } = this.#page(lane, maxCount, maxBytes, 0);
+    // The stored body is the record as produced (an object, lane and type included): the columns
+    // the outbox added go in front of its first key.
+    const json = rows
+      .map(
+        (r) =>
+          `{"seq":${r.seq},"ts":${r.ts},"mono_ms":${r.mono_ms},"clock_synced":${r.clock_synced === 1},${r.body.slice(1)}`,
+      )
+      .join(',');
+    return { bootId, seqs: rows.map((r) => r.seq), json };
   }
 
   /** Deletes what central acknowledged (inclusive ranges) from the lane the batch came from. */

@@ -3,7 +3,7 @@ import { RedisRelay } from '../cluster/redis-relay.js';
 import type { CentralContext } from '../context.js';
 import { CentralBroker } from './central-broker.js';
 import { ExternalBroker } from './external-broker.js';
-import { Realtime } from './realtime.js';
+import { Realtime, type RealtimeBroker } from './realtime.js';
 import { RedisStateStore } from './redis-state-store.js';
 import { MemoryStateStore, type DeviceStateStore } from './state-store.js';
 
@@ -25,24 +25,20 @@ export interface RealtimeChannel {
  * each other), in memory without. Whatever started is stopped again if a later step fails.
  */
 export async function startRealtimeChannel(ctx: CentralContext, host: string): Promise<RealtimeChannel> {
-  return ctx.config.central.mqtt_url === undefined ? startEmbedded(ctx, host) : startExternal(ctx);
-}
-
-async function startEmbedded(ctx: CentralContext, host: string): Promise<RealtimeChannel> {
-  const cfg = ctx.config.central;
-  const store = stateStore(ctx);
-  const relay = ctx.redis ? new RedisRelay(ctx, ctx.redis) : undefined;
+  if (ctx.config.central.mqtt_url !== undefined) {
+    // Every instance is a client of the one broker, which reaches every app: no relay of publishes;
+    // bus events still go through Redis so each instance forgets a revoked device's cached identity.
+    const broker = new ExternalBroker(ctx);
+    return compose(ctx, broker, async (relay) => {
+      await relay?.start();
+      await broker.start();
+      return { broker: undefined, mqttPort: undefined, housekeeping: () => broker.housekeeping() };
+    });
+  }
   const broker = new CentralBroker(ctx);
-  const realtime = new Realtime(ctx, broker, store, relay);
-  const stop = async () => {
-    await realtime.stop();
-    await relay?.stop();
-    await broker.stop().catch(() => undefined);
-    await store.close();
-  };
-  try {
-    realtime.start();
+  return compose(ctx, broker, async (relay) => {
     await relay?.start((topic, payload, retain) => broker.publish(topic, payload, retain));
+    const cfg = ctx.config.central;
     let mqttPort: number;
     try {
       mqttPort = await broker.start(cfg.mqtt_port, host);
@@ -54,33 +50,28 @@ async function startEmbedded(ctx: CentralContext, host: string): Promise<Realtim
       );
     }
     ctx.listening.mqttPort = mqttPort;
-    return { realtime, broker, mqttPort, stop, housekeeping: () => broker.recheckNow() };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+    return { broker, mqttPort, housekeeping: () => broker.recheckNow() };
+  });
 }
 
-/**
- * Every instance is a client of the one broker, which reaches every app: no relay of publishes;
- * bus events still go through Redis so each instance forgets a revoked device's cached identity.
- */
-async function startExternal(ctx: CentralContext): Promise<RealtimeChannel> {
+/** The parts both modes share — state store, relay, realtime layer — started around the broker's own start. */
+async function compose(
+  ctx: CentralContext,
+  broker: RealtimeBroker & { stop(): Promise<void> },
+  startBroker: (relay: RedisRelay | undefined) => Promise<Omit<RealtimeChannel, 'realtime' | 'stop'>>,
+): Promise<RealtimeChannel> {
   const store = stateStore(ctx);
   const relay = ctx.redis ? new RedisRelay(ctx, ctx.redis) : undefined;
-  const broker = new ExternalBroker(ctx);
   const realtime = new Realtime(ctx, broker, store, relay);
   const stop = async () => {
     await realtime.stop();
     await relay?.stop();
-    await broker.stop();
+    await broker.stop().catch(() => undefined);
     await store.close();
   };
   try {
     realtime.start();
-    await relay?.start();
-    await broker.start();
-    return { realtime, broker: undefined, mqttPort: undefined, stop, housekeeping: () => broker.housekeeping() };
+    return { realtime, stop, ...(await startBroker(relay)) };
   } catch (err) {
     await stop();
     throw err;
