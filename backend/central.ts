@@ -20,6 +20,7 @@ import { loadOrCreateCa } from './ca/ca.js';
 import type { CentralContext } from './context.js';
 import { openDatabase, type OpenOptions } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { prepareTelemetryLayout } from './store/telemetry-layout.js';
 import { createCentralMetrics } from './http/metrics.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 
@@ -45,6 +46,7 @@ export async function createCentralContext(
   try {
     const applied = await migrateToLatest(db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+    const telemetry = await prepareTelemetryLayout(db, log);
     const ca = await loadOrCreateCa(dataDir, new Date(clock.now()));
     const tokens = createTokenService(loadOrCreateJwtKey(cfg.jwt_key_file ?? join(dataDir, 'jwt.key')), cfg.jwt_ttl_s);
     const mailer =
@@ -60,6 +62,7 @@ export async function createCentralContext(
       config,
       clock,
       db,
+      telemetry,
       ca,
       tokens,
       mailer,

@@ -1,3 +1,5 @@
+import type { TelemetryLayout } from './store/telemetry-layout.js';
+import type { SyncedComponent } from './mqtt/state-store.js';
 import type { Bus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { AresConfig } from '../core/config.js';
@@ -21,6 +23,8 @@ export interface CentralContext {
   readonly config: AresConfig;
   readonly clock: Clock;
   readonly db: CentralDb;
+  /** How telemetry_data is laid out: a plain table, or a TimescaleDB hypertable (store/telemetry-layout.ts). */
+  telemetry: TelemetryLayout;
   readonly ca: CertificateAuthority;
   readonly tokens: TokenService;
   readonly mailer: Mailer;
@@ -47,4 +51,6 @@ export interface CentralEvents extends Record<string, unknown> {
    * `lost`: someone lost access, so what they subscribed to before must be cut off.
    */
   'membership.changed': { userIds: number[]; lost: boolean; remote?: true };
+  /** A sync batch was stored: what it says about the device's components (backend/mqtt/synced-state.ts). */
+  'sync.stored': { deviceUuid: string; components: Record<string, SyncedComponent> };
 }

@@ -76,6 +76,13 @@ export class Realtime implements BrokerEvents {
         .then((yes) => (yes ? this.#deliver(deviceUuid, [commandId]) : undefined))
         .catch((err: unknown) => this.ctx.log.error({ err }, 'command delivery failed'));
     });
+    // What a sync batch brought (a backlog after an outage, or readings while MQTT was down) reaches
+    // apps like live state, but never overwrites a fresher one (applySynced).
+    this.ctx.bus.on('realtime', 'sync.stored', ({ deviceUuid, components }) => {
+      void this.#inOrder(deviceUuid, async () => {
+        if ((await this.store.mergeSynced(deviceUuid, components)).length > 0) await this.#push(deviceUuid);
+      });
+    });
   }
 
   /** Resolves once every queued step has run. */
@@ -191,6 +198,7 @@ export class Realtime implements BrokerEvents {
         component_type: v.component_type.slice(0, 64),
         name: typeof v.name === 'string' ? v.name.slice(0, 128) : null,
         state: v.state ?? null,
+        ...(Number.isSafeInteger(v.at) && v.at! >= 0 ? { at: v.at! } : {}),
       };
     }
     await this.store.mergeComponents(deviceUuid, merged);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../redis.js';
-import type { ComponentState, DeviceState, DeviceStateStore, DeviceStatus } from './state-store.js';
+import type { ComponentState, DeviceState, DeviceStateStore, DeviceStatus, SyncedComponent } from './state-store.js';
 
 /** A device's state outlives its silence this long; a device gone for a month starts afresh. */
 const STATE_TTL_MS = 30 * 86400_000;
@@ -24,6 +24,44 @@ end
 local ids = redis.call('ZRANGE', KEYS[2], '-inf', '(' .. ARGV[3], 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[4]))
 if #ids > 0 then redis.call('ZREM', KEYS[2], unpack(ids)) end
 return ids
+`;
+
+/**
+ * applySynced() (state-store.ts) inside Redis, so a live update from another instance cannot land
+ * between reading a component and writing it back. Redis's cjson writes numbers with 14 significant
+ * digits: ms timestamps and sensor readings fit.
+ * KEYS: the device's hash. ARGV: TTL ms, JSON { id: SyncedComponent }. Returns the ids changed.
+ */
+const MERGE_SYNCED_SCRIPT = `
+local updates = cjson.decode(ARGV[2])
+redis.call('HSETNX', KEYS[1], 'status', 'OFFLINE')
+local changed = {}
+for id, u in pairs(updates) do
+  local field = 'c:' .. id
+  local raw = redis.call('HGET', KEYS[1], field)
+  local held = nil
+  if raw then
+    local ok, v = pcall(cjson.decode, raw)
+    if ok and type(v) == 'table' then held = v end
+  end
+  if held == nil or (type(held.at) == 'number' and held.at < u.at) then
+    local state = u.state
+    if state == nil then state = cjson.null end
+    if type(u.readings) == 'table' then
+      local base = {}
+      if held ~= nil and type(held.state) == 'table' and held.state[1] == nil then base = held.state end
+      for k, v in pairs(u.readings) do base[k] = v end
+      state = base
+    end
+    local name = cjson.null
+    if held ~= nil and type(held.name) == 'string' then name = held.name end
+    redis.call('HSET', KEYS[1], field,
+      cjson.encode({ component_type = u.component_type, name = name, state = state, at = u.at }))
+    changed[#changed + 1] = id
+  end
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return changed
 `;
 
 /**
@@ -81,6 +119,14 @@ export class RedisStateStore implements DeviceStateStore {
     // A state message may overtake the ONLINE that came with the connection: the hash is created
     // ONLINE then, never without a status.
     await this.redis.multi().hSetNX(key, 'status', 'ONLINE').hSet(key, fields).pExpire(key, STATE_TTL_MS).exec();
+  }
+
+  async mergeSynced(deviceUuid: string, updates: Record<string, SyncedComponent>): Promise<string[]> {
+    if (Object.keys(updates).length === 0) return [];
+    return (await this.redis.eval(MERGE_SYNCED_SCRIPT, {
+      keys: [this.#key(deviceUuid)],
+      arguments: [String(STATE_TTL_MS), JSON.stringify(updates)],
+    })) as string[];
   }
 
   async touch(deviceUuid: string, nowMs: number): Promise<boolean> {

@@ -6,6 +6,35 @@ export interface ComponentState {
   component_type: string;
   name: string | null;
   state: unknown;
+  /** When the hub produced this state, in the hub's clock (ms); absent from hubs that do not say. */
+  at?: number;
+}
+
+/**
+ * What store-and-forward sync learned about one component (backend/mqtt/synced-state.ts): its
+ * latest state, or its latest readings, as of `at` in the hub's clock.
+ */
+export interface SyncedComponent {
+  component_type: string;
+  at: number;
+  state?: unknown;
+  readings?: Record<string, number>;
+}
+
+/**
+ * The component after a synced update, or undefined when the update is not newer than what is held.
+ * Sync delivers the past (a backlog drained after an outage), so it never overwrites a fresher state:
+ * it applies to a component never seen, or one whose `at` is older. A state the live channel set
+ * without a time is taken as the freshest. Readings merge into the held readings object.
+ */
+export function applySynced(held: ComponentState | undefined, u: SyncedComponent): ComponentState | undefined {
+  if (held && (typeof held.at !== 'number' || held.at >= u.at)) return undefined;
+  let state: unknown = u.state ?? null;
+  if (u.readings) {
+    const base = held?.state && typeof held.state === 'object' && !Array.isArray(held.state) ? held.state : {};
+    state = { ...base, ...u.readings };
+  }
+  return { component_type: u.component_type, name: held?.name ?? null, state, at: u.at };
 }
 
 export interface DeviceState {
@@ -24,6 +53,12 @@ export interface DeviceStateStore {
   setStatus(deviceUuid: string, status: DeviceStatus): Promise<DeviceStatus | undefined>;
   /** Merges component states in (a hub sends only what changed). */
   mergeComponents(deviceUuid: string, components: Record<string, ComponentState>): Promise<void>;
+  /**
+   * Applies synced updates by applySynced(), atomically per device (a live update on another
+   * instance cannot slip between the read and the write). A device not yet known is created
+   * OFFLINE: sync says nothing about its connection. Resolves to the component ids changed.
+   */
+  mergeSynced(deviceUuid: string, updates: Record<string, SyncedComponent>): Promise<string[]>;
   /** The device spoke at `nowMs`; resolves true if it was not being tracked (new, or swept as TIMEOUT). */
   touch(deviceUuid: string, nowMs: number): Promise<boolean>;
   /** The device disconnected: no longer a TIMEOUT candidate. */
@@ -66,6 +101,19 @@ export class MemoryStateStore implements DeviceStateStore {
     if (!s) this.#state.set(deviceUuid, (s = { device_status: 'ONLINE', components: {} }));
     Object.assign(s.components, components);
     return Promise.resolve();
+  }
+
+  mergeSynced(deviceUuid: string, updates: Record<string, SyncedComponent>): Promise<string[]> {
+    let s = this.#state.get(deviceUuid);
+    if (!s) this.#state.set(deviceUuid, (s = { device_status: 'OFFLINE', components: {} }));
+    const changed: string[] = [];
+    for (const [id, u] of Object.entries(updates)) {
+      const next = applySynced(s.components[id], u);
+      if (!next) continue;
+      s.components[id] = next;
+      changed.push(id);
+    }
+    return Promise.resolve(changed);
   }
 
   touch(deviceUuid: string, nowMs: number): Promise<boolean> {

@@ -10,6 +10,7 @@ import {
 } from '../../sync/records.js';
 import type { CentralContext } from '../context.js';
 import { errors, uuid } from '../http/schemas.js';
+import { syncedComponents } from '../mqtt/synced-state.js';
 import { storeRecords } from '../store/telemetry.js';
 
 /** Records one batch may carry; the hub sends fewer (it batches by bytes too). */
@@ -90,7 +91,10 @@ export function syncRoutes(app: FastifyInstance, ctx: CentralContext): void {
         seen.add(r.seq);
         accepted.push({ record: r, ts: repairedTs(r, body, bootOk, now) });
       }
-      await storeRecords(ctx.db.kysely, device.id, accepted, now);
+      await storeRecords(ctx.db.kysely, device.id, accepted, now, ctx.telemetry);
+      const components = syncedComponents(accepted.map((a) => a.record));
+      if (Object.keys(components).length > 0)
+        ctx.bus.emit('sync.stored', { deviceUuid: device.deviceUuid, components });
       recordsTotal.inc({ result: 'stored' }, accepted.length);
       if (rejected.length > 0) {
         recordsTotal.inc({ result: 'rejected' }, rejected.length);

@@ -111,7 +111,7 @@ export class RealtimeLink {
     const client = this.#client;
     if (!client?.connected || this.#dirty.size === 0) return;
     const specs = new Map(this.deps.components().map((c) => [c.id, c]));
-    const components: Record<string, { component_type: string; name: string | null; state: unknown }> = {};
+    const components: Record<string, { component_type: string; name: string | null; state: unknown; at: number }> = {};
     for (const id of this.#dirty) {
       const spec = specs.get(id);
       const latest = this.deps.pipeline.latest(id);
@@ -120,6 +120,8 @@ export class RealtimeLink {
         component_type: spec.component_type,
         name: spec.name,
         state: latest.state ?? latest.readings,
+        // In the hub's clock, like sync records' ts: central orders the two by it.
+        at: latest.ts,
       };
     }
     this.#dirty.clear();

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { csrFor } from '../helpers/central.js';
+import { csrFor, signedInject } from '../helpers/central.js';
 import { OPENSSL_SKIP, selfSignedCert } from '../helpers/openssl.js';
 import {
   appLogin,
@@ -189,6 +189,88 @@ async function suite(t: Test, target: RealtimeTarget) {
     t.not(viewerApp.last()['led'], 'OFF', 'the removed viewer no longer receives the device’s state');
     const again = await appWatch(t, s, viewer, dev.uuid);
     t.equal(again.granted, 128, 'nor may subscribe to it again');
+  });
+
+  t.test('synced records update the state apps see, never over a fresher live state', async (t) => {
+    const s = await target.setup(t);
+    const owner = await newUser(s.c.app);
+    const dev = await provisioned(s.c, owner.auth);
+    const app = await appWatch(t, s, owner, dev.uuid);
+    const T = Date.UTC(2026, 10, 23, 12);
+    let seq = 0;
+    const sync = async (records: object[]) => {
+      const body = Buffer.from(
+        JSON.stringify({
+          device_uuid: dev.uuid,
+          boot_id: '0a1b2c3d-4e5f-4071-8293-a4b5c6d7e8f9',
+          records: records.map((r) => ({ seq: ++seq, mono_ms: seq, clock_synced: true, ...r })),
+        }),
+      );
+      const res = await signedInject(s.c, dev.hub, {
+        method: 'POST',
+        url: '/api/sync/batches',
+        body,
+        secret: dev.secret,
+      });
+      t.equal(res.statusCode, 200, res.body);
+    };
+    const reading = (metric: string, value: number, ts: number) => ({
+      lane: 'telemetry',
+      type: 'reading',
+      component_type: 'dht22',
+      component_id: '3',
+      metric,
+      value,
+      ts,
+    });
+    // The hub was offline: its backlog alone tells apps the latest values.
+    await sync([
+      reading('temperature', 20, T),
+      reading('humidity', 40, T + 1000),
+      reading('temperature', 21, T + 2000),
+    ]);
+    await until('the app sees the synced readings', () => {
+      const c = (app.last()['components'] as Record<string, { state?: Record<string, number> }> | undefined)?.['3'];
+      return c?.state?.['temperature'] === 21 && c.state['humidity'] === 40;
+    });
+    t.match(app.last(), { device_status: 'OFFLINE', dht22: { temperature: 21, humidity: 40 } });
+
+    // Back online: the live channel says temperature 25 as of T+10s; an older backlog arrives after.
+    const hub = await hubConnect(t, s, dev);
+    await hub.c.publishAsync(
+      `devices/${dev.uuid}/state`,
+      JSON.stringify({
+        components: {
+          '3': { component_type: 'dht22', name: 'Hall', state: { temperature: 25, humidity: 45 }, at: T + 10_000 },
+        },
+      }),
+      { qos: 1 },
+    );
+    await until(
+      'the app sees the live state',
+      () => (app.last()['dht22'] as { temperature?: number })?.temperature === 25,
+    );
+    const pushes = app.seen.length;
+    await sync([reading('temperature', 22, T + 5000)]);
+    await sync([
+      {
+        lane: 'event',
+        type: 'state',
+        component_type: 'led',
+        component_id: '7',
+        data: { state: 'ON' },
+        ts: T + 6000,
+      },
+    ]);
+    await until('the app sees the synced LED', () => app.last()['led'] === 'ON');
+    t.equal(app.seen.length, pushes + 1, 'the older reading changed nothing and pushed nothing');
+    t.match(app.last(), { device_status: 'ONLINE', dht22: { temperature: 25, humidity: 45 } });
+    await sync([reading('temperature', 26.5, T + 11_000)]);
+    await until(
+      'a newer synced reading applies',
+      () => (app.last()['dht22'] as { temperature?: number })?.temperature === 26.5,
+    );
+    t.match(app.last(), { components: { '3': { name: 'Hall', state: { humidity: 45 }, at: T + 11_000 } } });
   });
 
   t.test('presence: ONLINE, OFFLINE when the hub vanishes, full state on request; hostile payloads', async (t) => {

@@ -29,6 +29,50 @@ function contract(name: string, skip: string | false, make: (t: Tap) => Promise<
       t.equal((await s.get('b'))!.device_status, 'ONLINE', 'state before any status: ONLINE');
     });
 
+    t.test('synced updates apply only where newer than what is held', async (t) => {
+      const s = await make(t);
+      t.same(
+        await s.mergeSynced('d', {
+          '1': { component_type: 'dht22', at: 1000, readings: { temperature: 21.5 } },
+          '2': { component_type: 'led', at: 1000, state: 'ON' },
+        }),
+        ['1', '2'],
+        'a device never seen: everything applies',
+      );
+      t.equal((await s.get('d'))!.device_status, 'OFFLINE', 'sync says nothing about the connection');
+      // The live channel: component 1 with a time, component 3 from a hub that sends none.
+      await s.mergeComponents('d', {
+        '1': { component_type: 'dht22', name: 'Hall', state: { temperature: 23, humidity: 40 }, at: 5000 },
+        '3': { component_type: 'pir', name: null, state: { motion: true } },
+      });
+      t.same(
+        await s.mergeSynced('d', {
+          '1': { component_type: 'dht22', at: 4000, readings: { temperature: 19 } },
+          '2': { component_type: 'led', at: 999, state: 'OFF' },
+          '3': { component_type: 'pir', at: 9e12, state: { motion: false } },
+        }),
+        [],
+        'older than held, or held without a time: nothing changes',
+      );
+      t.same(
+        await s.mergeSynced('d', {
+          '1': { component_type: 'dht22', at: 6000, readings: { temperature: 24.25 } },
+          '2': { component_type: 'led', at: 1001, state: null },
+        }),
+        ['1', '2'],
+      );
+      t.same((await s.get('d'))!.components, {
+        '1': { component_type: 'dht22', name: 'Hall', state: { temperature: 24.25, humidity: 40 }, at: 6000 },
+        '2': { component_type: 'led', name: null, state: null, at: 1001 },
+        '3': { component_type: 'pir', name: null, state: { motion: true } },
+      });
+      t.same(
+        await s.mergeSynced('d', { '2': { component_type: 'led', at: 1001, state: 'ON' } }),
+        [],
+        'the same time again is not newer',
+      );
+    });
+
     t.test('presence order: sweeps find only the silent, each once', async (t) => {
       const s = await make(t);
       t.equal(await s.touch('a', 0), true, 'new');
