@@ -17,6 +17,11 @@ const INSERT_CHUNK = 32;
 const COLUMNS = '(seq, type, ts, mono_ms, clock_synced, boot_id, body, bytes)';
 
 const laneTable = (lane: Lane) => `lane_${lane}`;
+const emptyTally = (): Record<Lane, { depth: number; bytes: number }> => ({
+  alert: { depth: 0, bytes: 0 },
+  event: { depth: 0, bytes: 0 },
+  telemetry: { depth: 0, bytes: 0 },
+});
 
 /*
  * One table per lane, keyed by seq, instead of one table with a (lane, seq) index: a commit then
@@ -99,6 +104,11 @@ export class Outbox {
   #db: Database.Database | undefined;
   #pending: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
+  /**
+   * Depth and bytes per lane, kept in step with every insert and delete: /healthz and /metrics read
+   * them often, and counting a week's backlog each time would scan the whole file.
+   */
+  #tally: Record<Lane, { depth: number; bytes: number }> = emptyTally();
   #bytes = 0;
   #nextSeq = 1;
   #stmts!: ReturnType<Outbox['prepare']>;
@@ -127,7 +137,7 @@ export class Outbox {
     })();
     this.#db = db;
     this.#stmts = this.prepare(db);
-    this.#bytes = this.#storedBytes();
+    this.#recount();
     // The next seq: past the high-water mark and anything stored (never reused, even once every
     // record was acknowledged and deleted).
     const mark = (db.prepare('select next_seq from meta').get() as { next_seq: number } | undefined)?.next_seq ?? 1;
@@ -155,15 +165,36 @@ export class Outbox {
       ),
       peek: perLane((t) => db.prepare(`select * from ${t} where seq > ? order by seq limit ?`)),
       deleteRange: perLane((t) => db.prepare(`delete from ${t} where seq between ? and ? returning bytes`)),
+      // Acks delete thousands of rows: counted in SQLite, not returned row by row to JS.
+      rangeSize: perLane((t) =>
+        db.prepare(`select count(*) as n, coalesce(sum(bytes), 0) as bytes from ${t} where seq between ? and ?`),
+      ),
+      deleteRangeQuiet: perLane((t) => db.prepare(`delete from ${t} where seq between ? and ?`)),
+      firstBoot: perLane((t) => db.prepare(`select boot_id from ${t} order by seq limit 1`)),
+      // One upload's batch body built inside SQLite: one string crosses into JS instead of thousands
+      // of row objects (most of the hub's CPU per upload). Up to @count rows, all of the first row's boot
+      // (@boot), within @bytes (at least one row); the columns the outbox added go in front of the stored record's first key.
+      pageJson: perLane((t) =>
+        db.prepare(
+          `select count(*) as n, min(seq) as first,
+             group_concat('{"seq":' || seq || ',"ts":' || ts || ',"mono_ms":' || mono_ms || ',"clock_synced":' ||
+               iif(clock_synced, 'true', 'false') || ',' || substr(body, 2), ',' order by seq) as json
+           from (select seq, ts, mono_ms, clock_synced, body,
+                   sum(bytes) over (order by seq) as running, row_number() over (order by seq) as rn,
+                   sum(boot_id != @boot) over (order by seq) as other_boot
+                 from (select * from ${t} order by seq limit @count))
+           where other_boot = 0 and (running <= @bytes or rn = 1)`,
+        ),
+      ),
       // `evicted` markers explain gaps: they are never evicted themselves.
       evictRange: perLane((t) =>
         db.prepare(`delete from ${t} where seq between ? and ? and type != 'evicted' returning bytes`),
       ),
       oldest: perLane((t) => db.prepare(`select seq, bytes from ${t} where type != 'evicted' order by seq limit ?`)),
       get: perLane((t) => db.prepare(`select * from ${t} where seq = ?`)),
-      count: perLane((t) =>
-        db.prepare(`select count(*) as depth, coalesce(sum(bytes), 0) as bytes, min(ts) as oldest from ${t}`),
-      ),
+      count: perLane((t) => db.prepare(`select count(*) as depth, coalesce(sum(bytes), 0) as bytes from ${t}`)),
+      // The record waiting longest is the first in seq order (its ts may be off before NTP sync).
+      first: perLane((t) => db.prepare(`select ts from ${t} order by seq limit 1`)),
       setNextSeq: db.prepare(
         'insert into meta (id, next_seq) values (1, ?) on conflict (id) do update set next_seq = excluded.next_seq',
       ),
@@ -185,8 +216,28 @@ export class Outbox {
     };
   }
 
-  #storedBytes(): number {
-    return LANES.reduce((n, l) => n + (this.#stmts.count[l].get() as { bytes: number }).bytes, 0);
+  /** Depth and bytes from the tables themselves (at start, and after a failed commit). */
+  #recount(): void {
+    this.#tally = emptyTally();
+    for (const l of LANES) {
+      const r = this.#stmts.count[l].get() as { depth: number; bytes: number };
+      this.#tally[l] = { depth: r.depth, bytes: r.bytes };
+    }
+    this.#bytes = LANES.reduce((n, l) => n + this.#tally[l].bytes, 0);
+  }
+
+  #count(lane: Lane, rows: number, bytes: number): void {
+    const t = this.#tally[lane];
+    t.depth += rows;
+    t.bytes += bytes;
+    this.#bytes += bytes;
+  }
+
+  /** Counts rows a `… returning bytes` delete removed. */
+  #removed(lane: Lane, gone: { bytes: number }[]): void {
+    let bytes = 0;
+    for (const g of gone) bytes += g.bytes;
+    this.#count(lane, -gone.length, -bytes);
   }
 
   /**
@@ -249,7 +300,7 @@ export class Outbox {
     } catch (err) {
       // Nothing of the batch was stored (the transaction rolled back): its producers hear so.
       this.#nextSeq = firstSeq;
-      this.#bytes = this.#storedBytes();
+      this.#recount();
       for (const p of batch) p.reject(err as Error);
       this.opts.log.error({ err, records: batch.length }, 'outbox commit failed');
       return;
@@ -263,7 +314,7 @@ export class Outbox {
     // The whole record as given (lane and type repeat the columns; cheaper than copying it).
     const body = JSON.stringify(rec);
     const bytes = body.length + ROW_OVERHEAD;
-    this.#bytes += bytes;
+    this.#count(rec.lane, 1, bytes);
     return [seq, rec.type, ts, mono, synced ? 1 : 0, this.opts.bootId, body, bytes];
   }
 
@@ -290,7 +341,7 @@ export class Outbox {
         }
         const first = rows[0]!.seq;
         const gone = this.#stmts.evictRange[lane].all(first, last) as { bytes: number }[];
-        for (const g of gone) this.#bytes -= g.bytes;
+        this.#removed(lane, gone);
         this.#stmts.addEviction.run(lane, first, last, gone.length);
         this.#stmts.bump.run('evicted', gone.length);
         this.opts.log.warn(
@@ -351,17 +402,19 @@ export class Outbox {
    * (`{"seq",…}` joined by commas): the uploader sends them without parsing and re-serialising every
    * stored record — on a Pi that is most of the upload's CPU.
    */
-  peekJson(lane: Lane, maxCount: number, maxBytes: number): { bootId: string; seqs: number[]; json: string } {
-    const { bootId, rows } = this.#page(lane, maxCount, maxBytes, 0);
-    // The stored body is the record as produced (an object, lane and type included): the columns
-    // the outbox added go in front of its first key.
-    const json = rows
-      .map(
-        (r) =>
-          `{"seq":${r.seq},"ts":${r.ts},"mono_ms":${r.mono_ms},"clock_synced":${r.clock_synced === 1},${r.body.slice(1)}`,
-      )
-      .join(',');
-    return { bootId, seqs: rows.map((r) => r.seq), json };
+  peekJson(
+    lane: Lane,
+    maxCount: number,
+    maxBytes: number,
+  ): { bootId: string; count: number; first: number; json: string } {
+    const bootId = (this.#stmts.firstBoot[lane].get() as { boot_id: string } | undefined)?.boot_id;
+    if (bootId === undefined) return { bootId: this.opts.bootId, count: 0, first: 0, json: '' };
+    const r = this.#stmts.pageJson[lane].get({ boot: bootId, count: maxCount, bytes: maxBytes }) as {
+      n: number;
+      first: number;
+      json: string;
+    };
+    return { bootId, count: r.n, first: r.first, json: r.json };
   }
 
   /** Deletes what central acknowledged (inclusive ranges) from the lane the batch came from. */
@@ -370,8 +423,11 @@ export class Outbox {
       // The high-water mark is written where rows are deleted (here, dead-lettering, eviction): while
       // a row remains, max(seq) already says where to continue. One page write fewer per commit.
       this.#stmts.setNextSeq.run(this.#nextSeq);
-      for (const [from, to] of ranges)
-        for (const r of this.#stmts.deleteRange[lane].all(from, to) as { bytes: number }[]) this.#bytes -= r.bytes;
+      for (const [from, to] of ranges) {
+        const gone = this.#stmts.rangeSize[lane].get(from, to) as { n: number; bytes: number };
+        this.#stmts.deleteRangeQuiet[lane].run(from, to);
+        this.#count(lane, -gone.n, -gone.bytes);
+      }
     })();
   }
 
@@ -391,7 +447,7 @@ export class Outbox {
           r.reason.slice(0, 512),
           now,
         );
-        for (const d of this.#stmts.deleteRange[lane].all(r.seq, r.seq) as { bytes: number }[]) this.#bytes -= d.bytes;
+        this.#removed(lane, this.#stmts.deleteRange[lane].all(r.seq, r.seq) as { bytes: number }[]);
         this.#stmts.bump.run('dead_lettered', 1);
       }
     })();
@@ -401,8 +457,8 @@ export class Outbox {
     const counter = (name: string) => (this.#stmts.counter.get(name) as { value: number } | undefined)?.value ?? 0;
     return {
       lanes: LANES.map((lane) => {
-        const r = this.#stmts.count[lane].get() as { depth: number; bytes: number; oldest: number | null };
-        return { lane, depth: r.depth, bytes: r.bytes, oldestTs: r.oldest };
+        const first = this.#stmts.first[lane].get() as { ts: number } | undefined;
+        return { lane, ...this.#tally[lane], oldestTs: first?.ts ?? null };
       }),
       bytes: this.#bytes,
       evicted: counter('evicted'),

@@ -91,12 +91,12 @@ export class Uploader {
         await idle(5000);
         continue;
       }
-      const { bootId, seqs, json } = outbox.peekJson(lane, limits.count, limits.bytes);
-      if (seqs.length === 0) {
+      const { bootId, count, first, json } = outbox.peekJson(lane, limits.count, limits.bytes);
+      if (count === 0) {
         await idle(30_000);
         continue;
       }
-      if (lane === 'telemetry' && !lingered && seqs.length < limits.count) {
+      if (lane === 'telemetry' && !lingered && count < limits.count) {
         lingered = true;
         await this.deps.wait(TELEMETRY_LINGER_MS, signal);
         continue;
@@ -151,9 +151,9 @@ export class Uploader {
       if (res.status === 413 || res.status === 400) {
         // Too big or unreadable as a whole: halve the batch; a single record that still fails is
         // dead-lettered rather than left to block the lane forever.
-        if (seqs.length === 1) {
-          outbox.deadLetter(lane, [{ seq: seqs[0]!, code: `http_${res.status}`, reason: 'central refused it alone' }]);
-        } else limits.count = Math.max(1, Math.floor(seqs.length / 2));
+        if (count === 1) {
+          outbox.deadLetter(lane, [{ seq: first, code: `http_${res.status}`, reason: 'central refused it alone' }]);
+        } else limits.count = Math.max(1, Math.floor(count / 2));
         continue;
       }
       log.warn({ lane, status: res.status }, 'sync upload refused: backing off');

@@ -116,6 +116,25 @@ t.test('bounded: oldest telemetry evicted, then events; alerts never; every gap 
   );
 });
 
+t.test('depth and bytes kept in memory agree with the file after inserts, acks, evictions, dead letters', async (t) => {
+  const { box, dir } = outbox(t, { maxBytes: 15_000 });
+  for (let i = 0; i < 600; i++) {
+    await box.append(reading(i));
+    if (i % 40 === 0) await box.append(alert);
+    if (i % 97 === 0) await box.append({ lane: 'event', type: 'event', metric: 'press' });
+    if (i % 150 === 149) {
+      const sent = box.peek('telemetry', 20, 1e9);
+      box.ack('telemetry', [[sent[0]!.seq, sent[5]!.seq]]);
+      box.deadLetter('telemetry', [{ seq: sent[6]!.seq, code: 'x', reason: 'y' }]);
+    }
+  }
+  const live = box.stats();
+  box.stop();
+  const reopened = outbox(t, { maxBytes: 15_000 }, dir).box.stats(); // counts the tables afresh
+  t.same(live.lanes, reopened.lanes);
+  t.equal(live.bytes, reopened.bytes);
+});
+
 t.test('dead-letter: a refused record leaves the queue with its reason', async (t) => {
   const { box } = outbox(t);
   await box.append(reading(1));
@@ -163,4 +182,32 @@ t.test('a producer waiting on the pipeline hears back once the outbox committed'
   await p;
   t.ok(stored);
   t.equal(box.stats().lanes.find((l) => l.lane === 'telemetry')!.depth, 1, 'and it is there');
+});
+
+t.test('peekJson: the same records as peek, serialised, one boot per batch', async (t) => {
+  const first = outbox(t, { bootId: 'aaaaaaaa-0000-4000-8000-000000000001' });
+  for (let i = 0; i < 30; i++) await first.box.append(reading(i + 0.5));
+  await first.box.append({ lane: 'telemetry', type: 'reading', metric: 'x', value: 1, data: { note: 'a "quoted" ✓' } });
+  first.box.stop();
+  const { box } = outbox(t, { bootId: 'bbbbbbbb-0000-4000-8000-000000000002' }, first.dir);
+  for (let i = 0; i < 5; i++) await box.append(reading(100 + i));
+  const asJson = (count: number, bytes: number) => {
+    const p = box.peekJson('telemetry', count, bytes);
+    return { ...p, records: JSON.parse(`[${p.json}]`) as SyncRecord[] };
+  };
+  const all = asJson(1000, 1e9);
+  t.equal(all.bootId, 'aaaaaaaa-0000-4000-8000-000000000001');
+  t.equal(all.count, 31, 'only the first boot’s records');
+  t.same(all.records, box.peek('telemetry', 1000, 1e9), 'exactly what peek parses');
+  t.equal(all.first, 1);
+  t.same(asJson(7, 1e9).records, box.peek('telemetry', 7, 1e9), 'count limit');
+  t.same(asJson(1000, 1500).records, box.peek('telemetry', 1000, 1500), 'byte limit');
+  t.equal(asJson(1000, 1).count, 1, 'at least one record');
+  box.ack('telemetry', [[1, 31]]);
+  const next = asJson(1000, 1e9);
+  t.equal(next.bootId, 'bbbbbbbb-0000-4000-8000-000000000002');
+  t.same(next.records, box.peek('telemetry', 1000, 1e9));
+  box.ack('telemetry', [[next.first, next.first + next.count - 1]]);
+  t.match(box.peekJson('telemetry', 1000, 1e9), { count: 0, json: '' }, 'empty');
+  t.equal(box.stats().lanes.find((l) => l.lane === 'telemetry')!.depth, 0);
 });
