@@ -6,6 +6,7 @@
 // 2. RSS of a real `ares hub` process (built dist/, simulated GPIO) idle with all six driver types
 //    running, vs. a bare `node` process. Target: <= 90 MB on x86.
 // Loopback only; every phase is bounded and the bench stops by itself.
+import { HUB_NODE_FLAGS } from '../daemon/node-flags.js';
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -262,7 +263,7 @@ async function hubIdleRss(dir: string): Promise<{ hub: number; bare: number; com
       ARES_LOG_LEVEL: 'info',
     };
     const started = (out: string) => (out.match(/"msg":"component started"/g) ?? []).length >= components.length;
-    const hub = await childRss([join(ROOT, 'dist/cli/ares.js'), 'hub'], env, started, 5000);
+    const hub = await childRss([...HUB_NODE_FLAGS, join(ROOT, 'dist/cli/ares.js'), 'hub'], env, started, 5000);
     const bare = await childRss(
       ['-e', 'console.log("ready"); setInterval(() => {}, 1000)'],
       process.env,
