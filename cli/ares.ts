@@ -3,9 +3,10 @@ import { AresError } from '../core/errors.js';
 import { helpText, parseCommandArgs, type Command } from './command.js';
 import { centralCommands } from './central-commands.js';
 import { demoCommands } from './demo-command.js';
+import { fallCommands } from './fall-commands.js';
 import { hubCommands } from './hub-commands.js';
 
-const COMMANDS: Command[] = [...centralCommands, ...hubCommands, ...demoCommands];
+const COMMANDS: Command[] = [...centralCommands, ...hubCommands, ...fallCommands, ...demoCommands];
 
 function topHelp(): string {
   const lines = COMMANDS.map((c) => `  ares ${c.usage.padEnd(62)} ${c.summary.split('.')[0]}`);
@@ -40,7 +41,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const want = found.cmd.positionals ?? 0;
-    if (positionals.length !== want) {
+    if (want === 'many' && positionals.length === 0)
+      throw new AresError('ARES_ERR_USAGE', `missing argument\n\n${helpText(found.cmd)}`);
+    if (want !== 'many' && positionals.length !== want) {
       const what =
         positionals.length > want ? `unexpected argument ${JSON.stringify(positionals[want])}` : 'missing argument';
       throw new AresError('ARES_ERR_USAGE', `${what}\n\n${helpText(found.cmd)}`);

@@ -9,8 +9,8 @@ export interface Command {
   summary: string;
   usage: string;
   options: Options;
-  /** How many positional arguments the command takes (default 0). */
-  positionals?: number;
+  /** How many positional arguments the command takes (default 0); 'many': one or more. */
+  positionals?: number | 'many';
   /** Returns the process exit code. */
   run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
 }

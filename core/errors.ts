@@ -18,7 +18,8 @@ export type AresErrorCode =
   | 'ARES_ERR_UNAVAILABLE'
   | 'ARES_ERR_DATABASE'
   | 'ARES_ERR_CRYPTO'
-  | 'ARES_ERR_MAIL';
+  | 'ARES_ERR_MAIL'
+  | 'ARES_ERR_MODEL';
 
 export interface AresErrorOptions {
   transient?: boolean;

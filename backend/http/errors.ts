@@ -19,6 +19,7 @@ const HTTP: Record<AresErrorCode, [number, string]> = {
   ARES_ERR_MAIL: [503, 'unavailable'],
   ARES_ERR_CONFIG: [500, 'internal'],
   ARES_ERR_CRYPTO: [500, 'internal'],
+  ARES_ERR_MODEL: [500, 'internal'],
 };
 
 export interface ErrorBody {

@@ -175,6 +175,24 @@ t.test('help and usage errors', async (t) => {
   t.match(extra.stderr, 'unexpected argument "now"');
 });
 
+t.test('fall replay: usage errors exit 2; a file that cannot be read is an error line and exit 1', async (t) => {
+  const noFiles = ares(['fall', 'replay']);
+  t.equal(noFiles.status, 2);
+  t.match(noFiles.stderr, 'missing argument');
+  const model = ares(['fall', 'replay', '--model', 'nope', 'x.txt']);
+  t.equal(model.status, 2);
+  t.match(model.stderr, '--model: expected one of imu-fall, radar-fall');
+  const rate = ares(['fall', 'replay', '--rate', 'fast', 'x.txt']);
+  t.equal(rate.status, 2);
+  t.match(rate.stderr, '--rate');
+  const missing = ares(['fall', 'replay', '/nonexistent/F01_SA01_R01.txt']);
+  t.equal(missing.status, 1);
+  t.same(JSON.parse(missing.stdout), {
+    file: '/nonexistent/F01_SA01_R01.txt',
+    error: "ENOENT: no such file or directory, open '/nonexistent/F01_SA01_R01.txt'",
+  });
+});
+
 t.test('central create-admin', async (t) => {
   const env = { ARES_CENTRAL_DATA_DIR: tempDir(t) };
   const args = ['central', 'create-admin', '--email', 'a@b.example', '--password-stdin'];
