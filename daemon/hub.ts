@@ -22,6 +22,8 @@ import { buildLocalHttp } from './http/local-http.js';
 import { readBoardIdentity } from './identity/board.js';
 import { boardChanged, loadOrCreateIdentity, type HubIdentity } from './identity/identity.js';
 import { RadarIntake } from './components/radar-intake.js';
+import { FallService, loadShippedFallModel } from './fall/fall-service.js';
+import type { LoadedModel } from '../models/runtime/engine.js';
 import { openHubDb } from './state/hub-db.js';
 
 function readTlsFiles(cert: string | undefined, key: string | undefined): { cert: Buffer; key: Buffer } {
@@ -42,6 +44,8 @@ export interface HubDeps {
   gpio?: GpioPort;
   /** Bind address of the LAN listeners (default all interfaces: they serve the home network). */
   lanHost?: string;
+  /** Tests hand in another (or a corrupt) fall model; default the shipped imu-fall. */
+  loadFallModel?: () => Promise<LoadedModel>;
 }
 
 export interface HubStatus extends LinkStatus {
@@ -68,6 +72,7 @@ export class Hub {
   #broker: LocalBroker | undefined;
   #http: FastifyInstance | undefined;
   #sync: HubSync | undefined;
+  #fall: FallService | undefined;
   #ports: { mqtt: number; http: number; mqttTls?: number } = { mqtt: 0, http: 0 };
   readonly pipeline: Pipeline;
 
@@ -183,7 +188,20 @@ export class Hub {
       components: () => link.status().components,
       log: this.log,
     });
-    broker.onNodeMessage = (nodeId, stream, payload) => radar.fromMqtt(nodeId, stream, payload);
+    const fall = (this.#fall = new FallService({
+      pipeline: this.pipeline,
+      clock: this.#clock,
+      log: this.log.child({ part: 'fall' }),
+      components: () => link.status().components,
+      publish: (topic, payload, retain) => broker.publish(topic, payload, retain),
+      deviceUuid: identity.deviceUuid,
+      loadModel: this.deps.loadFallModel ?? loadShippedFallModel,
+    }));
+    broker.onNodeMessage = (nodeId, stream, payload) => {
+      if (stream !== 'imu') return radar.fromMqtt(nodeId, stream, payload);
+      fall.fromMqtt(nodeId, payload); // acknowledged at once: IMU samples are not stored, alerts are
+      return Promise.resolve();
+    };
 
     this.#http = await buildLocalHttp({
       log: this.log.child({ part: 'local-http' }),
@@ -194,6 +212,7 @@ export class Hub {
         clockSynced: clockSynced(),
         components: this.#runtime?.status() ?? [],
         sync: sync.health(),
+        fall: fall.health(),
       }),
       onRadarFrame: async (nodeId, frame) => radar.accept(nodeId, frame),
     });
@@ -219,6 +238,7 @@ export class Hub {
       if (creds && applied && !this.#stopping && !realtime.active()) realtime.connect(creds);
     };
     link.onComponents = (list) => {
+      fall.apply(list);
       this.#runtime!.apply(list).then(
         () => {
           applied = true;
@@ -262,6 +282,7 @@ export class Hub {
     await step('local HTTP', this.#http && (() => this.#http!.close()));
     await step('broker', this.#broker && (() => this.#broker!.stop()));
     await step('components', this.#runtime && (() => this.#runtime!.stop()));
+    await step('fall detection', this.#fall && (() => this.#fall!.stop()));
     // After the components: their last outputs are committed before the outbox closes.
     await step('sync', this.#sync && (() => this.#sync!.stop()));
     await step('GPIO', this.#gpio && (() => this.#gpio!.close()));

@@ -42,6 +42,8 @@ export interface SyncAnswer {
 
 /** Largest `data` object kept per record (serialised). */
 export const MAX_DATA_BYTES = 8 * 1024;
+/** Alert-lane records may carry more: a fall alert holds the seconds of samples around it. */
+export const MAX_ALERT_DATA_BYTES = 64 * 1024;
 /** Readings outside this are a broken sensor or a hostile hub, not a measurement. */
 export const MAX_ABS_VALUE = 1e12;
 const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -84,8 +86,8 @@ export function recordProblem(r: unknown): { code: string; reason: string } | un
   const data = x['data'];
   if (data !== undefined && data !== null) {
     if (typeof data !== 'object' || Array.isArray(data)) return { code: 'malformed', reason: 'data must be an object' };
-    if (JSON.stringify(data).length > MAX_DATA_BYTES)
-      return { code: 'too_large', reason: `data exceeds ${MAX_DATA_BYTES} bytes` };
+    const cap = x['lane'] === 'alert' ? MAX_ALERT_DATA_BYTES : MAX_DATA_BYTES;
+    if (JSON.stringify(data).length > cap) return { code: 'too_large', reason: `data exceeds ${cap} bytes` };
   }
   if (x['type'] === 'evicted') {
     const d = data as Record<string, unknown> | undefined;

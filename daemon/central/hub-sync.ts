@@ -13,6 +13,8 @@ import { Uploader } from './uploader.js';
 
 /** Events that mean someone may be hurt: the alert lane (sent at once, fsync'd, never evicted). */
 const ALERT_EVENTS = new Set(['radar_fall_state', 'fall_detected']);
+/** Not alerts themselves, but sent with them: the samples recorded after a fall alert. */
+const ALERT_LANE_EVENTS = new Set(['fall_recording']);
 
 export interface HubSyncDeps {
   config: AresConfig;
@@ -133,7 +135,7 @@ function toRecord(out: ComponentOutput): NewRecord | undefined {
   if (out.kind === 'state') return { lane: 'event', type: 'state', ...component, data: { state: out.state ?? null } };
   const alert = ALERT_EVENTS.has(out.name);
   return {
-    lane: alert ? 'alert' : 'event',
+    lane: alert || ALERT_LANE_EVENTS.has(out.name) ? 'alert' : 'event',
     type: alert ? 'alert' : 'event',
     ...component,
     metric: out.name,

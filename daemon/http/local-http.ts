@@ -4,6 +4,7 @@ import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../../core/logger.js';
 import type { NodeRegistry } from '../broker/nodes.js';
 import type { SyncHealth } from '../central/hub-sync.js';
+import type { FallHealth } from '../fall/fall-service.js';
 import type { ComponentStatus } from '../components/runtime.js';
 import { checkRadarFrame, type RadarFrame } from './radar-frame.js';
 
@@ -14,6 +15,7 @@ export interface HubHealth {
   components: ComponentStatus[];
   /** The store-and-forward buffer (undefined before it opens). */
   sync: SyncHealth | undefined;
+  fall?: FallHealth;
 }
 
 export interface LocalHttpDeps {
@@ -68,7 +70,7 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
 
   app.get('/healthz', async () => {
     const h = deps.health();
-    const allOk = h.components.every((c) => c.health === 'ok');
+    const allOk = h.components.every((c) => c.health === 'ok') && h.fall?.status !== 'down';
     return {
       status: h.provisioned && h.centralReachable && allOk ? 'ok' : 'degraded',
       provisioned: h.provisioned,
@@ -89,6 +91,7 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
             disk_written_bytes: diskWrittenBytes(),
           }
         : {},
+      fall: h.fall ?? { status: 'off', nodes: [], alerts: 0 },
       components: h.components.map((c) => ({
         id: c.id,
         component_type: c.component_type,

@@ -197,6 +197,7 @@ t.test('/healthz and /metrics', async (t) => {
         last_upload_at: '2026-11-23T12:00:00.000Z',
         disk_written_bytes: health.buffer.disk_written_bytes,
       },
+      fall: { status: 'off', nodes: [], alerts: 0 },
       components: [{ id: 7, component_type: 'radar', health: 'ok' }],
     },
     'degraded while central is unreachable',

@@ -1,0 +1,216 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { ManualClock } from '../../core/clock.js';
+import { silentLogger } from '../../core/logger.js';
+import { Pipeline, type ComponentOutput } from '../../daemon/components/pipeline.js';
+import { FallService } from '../../daemon/fall/fall-service.js';
+import { RECORD_AFTER_S, RECORD_BEFORE_S } from '../../daemon/fall/imu-node.js';
+import { createEngine } from '../../models/runtime/engine.js';
+import { IMU_FEATURES } from '../../models/runtime/imu-features.js';
+import { modelDir } from '../../models/runtime/model-dir.js';
+import type { ComponentSpec } from '../../sync/components.js';
+
+const engine = await createEngine('wasm');
+const UUID = '8a0c2f4e-1b3d-4c5e-9f70-112233445566';
+
+const imu = (id: number, config: Record<string, unknown>): ComponentSpec => ({
+  id,
+  component_type: 'imu',
+  name: 'Pendant',
+  pin_number: null,
+  pin_mode: null,
+  default_state: null,
+  config,
+});
+
+/** A fall in g and °/s: standing, a short free fall, a hard impact, then lying on one side. */
+function fallSamples(): number[][] {
+  const s: number[][] = [];
+  for (let i = 0; i < 250; i++) s.push([0, -1, 0, 0, 0, 0]);
+  for (let i = 0; i < 10; i++) s.push([0, -0.16, 0, 183, 0, 0]);
+  for (let i = 0; i < 3; i++) s.push([3.5, -4.7, 1.2, 549, 244, 0]);
+  for (let i = 0; i < 600; i++) s.push([1, 0, 0, 0, 0, 0]);
+  return s;
+}
+
+function setup(
+  t: { teardown(fn: () => unknown): void },
+  components: ComponentSpec[],
+  loadModel = () => engine.load(modelDir('imu-fall'), IMU_FEATURES),
+) {
+  const pipeline = new Pipeline(silentLogger());
+  const stored: ComponentOutput[] = [];
+  pipeline.on('outbox', (out) => {
+    stored.push(out);
+    return Promise.resolve();
+  });
+  const published: { topic: string; payload: string; retain: boolean }[] = [];
+  const clock = new ManualClock(Date.UTC(2026, 10, 24, 3));
+  const fall = new FallService({
+    pipeline,
+    clock,
+    log: silentLogger(),
+    components: () => components,
+    publish: async (topic, payload, retain) => void published.push({ topic, payload, retain }),
+    deviceUuid: UUID,
+    loadModel,
+  });
+  t.teardown(() => fall.stop());
+  let seq = 0;
+  const send = (node: string, samples: number[][], extra: object = {}) => {
+    for (let i = 0; i < samples.length; i += 50)
+      fall.fromMqtt(
+        node,
+        Buffer.from(JSON.stringify({ seq: seq++, rate_hz: 50, samples: samples.slice(i, i + 50), ...extra })),
+      );
+  };
+  return { fall, stored, published, send };
+}
+
+t.test('no imu component: nothing loaded; the first one starts detection', async (t) => {
+  let loads = 0;
+  const { fall } = setup(t, [], () => {
+    loads++;
+    return engine.load(modelDir('imu-fall'), IMU_FEATURES);
+  });
+  fall.apply([]);
+  t.equal(fall.health().status, 'off');
+  fall.apply([imu(5, { node_id: 'pendant' })]);
+  fall.apply([imu(5, { node_id: 'pendant' })]);
+  await fall.idle();
+  await fall.stop();
+  t.equal(loads, 1, 'loaded once');
+});
+
+t.test(
+  'a fall on a LAN node: an alert stored with the samples before, the recording after, the retained LAN alert',
+  async (t) => {
+    const { fall, stored, published, send } = setup(t, [imu(5, { node_id: 'pendant' })]);
+    fall.apply([imu(5, { node_id: 'pendant' })]);
+    send('pendant', fallSamples());
+    await fall.idle();
+    const alerts = stored.filter((o) => o.name === 'fall_detected');
+    t.equal(alerts.length, 1, 'one alert');
+    const a = alerts[0]!;
+    t.match(a, {
+      componentId: 5,
+      componentType: 'imu',
+      kind: 'event',
+      data: { node_id: 'pendant', model: 'imu-fall@1.0.0', rate_hz: 50 },
+    });
+    const before = a.data!['samples_before'] as number[][];
+    t.ok(before.length > 150 && before.length <= RECORD_BEFORE_S * 50, `${before.length} samples before the alert`);
+    t.same(before.at(-1), [1, 0, 0, 0, 0, 0]);
+    const rec = stored.find((o) => o.name === 'fall_recording');
+    t.ok(rec, 'the recording after the alert');
+    t.equal(rec!.data!['alert_id'], a.data!['alert_id'], 'linked to its alert');
+    t.equal((rec!.data!['samples_after'] as unknown[]).length, RECORD_AFTER_S * 50);
+    t.equal(published.length, 1);
+    t.match(published[0], { topic: `alerts/${UUID}`, retain: true });
+    t.match(JSON.parse(published[0]!.payload), {
+      alerts: [{ id: a.data!['alert_id'], node_id: 'pendant', status: 'open' }],
+    });
+    t.match(fall.health(), { status: 'running', alerts: 1, nodes: [{ node_id: 'pendant', component_id: 5, gaps: 0 }] });
+  },
+);
+
+t.test('walking about raises nothing', async (t) => {
+  const { fall, stored, send } = setup(t, [imu(5, { node_id: 'pendant' })]);
+  fall.apply([imu(5, { node_id: 'pendant' })]);
+  const walk: number[][] = [];
+  for (let i = 0; i < 3000; i++)
+    walk.push([0.1 * Math.sin(i / 4), -1 + 0.25 * Math.sin(i / 2), 0.05, 20 * Math.sin(i / 3), 5, 2]);
+  send('pendant', walk);
+  await fall.idle();
+  t.equal(stored.filter((o) => o.name === 'fall_detected').length, 0);
+});
+
+t.test('hostile and malformed batches are dropped; gaps and late batches counted; the node carries on', async (t) => {
+  const { fall, stored, send } = setup(t, [imu(5, { node_id: 'pendant' })]);
+  fall.apply([imu(5, { node_id: 'pendant' })]);
+  for (const junk of [
+    'not json',
+    '[]',
+    '{"seq":-1,"rate_hz":50,"samples":[[0,0,0,0,0,0]]}',
+    '{"seq":1,"rate_hz":2,"samples":[[0,0,0,0,0,0]]}',
+    '{"seq":1,"rate_hz":50,"samples":[]}',
+    '{"seq":1,"rate_hz":50,"samples":[[0,0,0]]}',
+    '{"seq":1,"rate_hz":50,"samples":[[1e9,0,0,0,0,0]]}',
+    '{"seq":1,"rate_hz":50,"samples":[["1",0,0,0,0,0]]}',
+    `{"seq":1,"rate_hz":50,"samples":${JSON.stringify(Array(501).fill([0, -1, 0, 0, 0, 0]))}}`,
+    '{"seq":1,"rate_hz":50,"samples":[[0,0,0,0,0,0]],"__proto__":{"x":1}}',
+    'x'.repeat(70_000),
+  ])
+    fall.fromMqtt('pendant', Buffer.from(junk));
+  await fall.idle();
+  const ok = (seq: number) =>
+    fall.fromMqtt(
+      'pendant',
+      Buffer.from(JSON.stringify({ seq, rate_hz: 50, samples: Array(50).fill([0, -1, 0, 0, 0, 0]) })),
+    );
+  ok(10);
+  ok(11);
+  ok(13); // 12 lost
+  ok(12); // late
+  await fall.idle();
+  // The __proto__ batch is well-formed (JSON.parse makes it a plain key): accepted as seq 1, harmless.
+  t.match(fall.health().nodes, [{ node_id: 'pendant', batches: 5, gaps: 2, out_of_order: 1 }]);
+  // A fall after all that is still detected.
+  const samples = fallSamples();
+  for (let i = 0, seq = 14; i < samples.length; i += 50, seq++)
+    fall.fromMqtt('pendant', Buffer.from(JSON.stringify({ seq, rate_hz: 50, samples: samples.slice(i, i + 50) })));
+  await fall.idle();
+  t.equal(stored.filter((o) => o.name === 'fall_detected').length, 1);
+  void send;
+});
+
+t.test('a node at 100 Hz is resampled; one no imu component names is reported, not guessed', async (t) => {
+  const { fall, stored, send } = setup(t, [imu(5, { node_id: 'pendant' })]);
+  fall.apply([imu(5, { node_id: 'pendant' })]);
+  const at100 = fallSamples().flatMap((s) => [s, s]);
+  send('pendant', at100, { rate_hz: 100 });
+  send('stranger', fallSamples());
+  await fall.idle();
+  t.equal(stored.filter((o) => o.name === 'fall_detected').length, 1, 'the 100 Hz fall is detected');
+  t.match(
+    fall.health().nodes.find((n) => n.node_id === 'stranger'),
+    { problem: /no imu component/ },
+  );
+});
+
+t.test('a sensor mode on an IMU is a configuration error, reported in health', async (t) => {
+  const { fall, stored, send } = setup(t, [imu(5, { node_id: 'pendant', mode: 'sensor_or_model' })]);
+  fall.apply([imu(5, { node_id: 'pendant', mode: 'sensor_or_model' })]);
+  send('pendant', fallSamples());
+  await fall.idle();
+  t.equal(stored.length, 0);
+  t.match(fall.health().nodes, [{ node_id: 'pendant', problem: /needs a sensor fall flag/ }]);
+});
+
+t.test('corrupt model files: detection is down and says why; the service keeps answering', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ares-model-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(modelDir('imu-fall'), dir, { recursive: true });
+  writeFileSync(join(dir, 'weights.bin'), Buffer.alloc(10));
+  const { fall, stored, send } = setup(t, [imu(5, { node_id: 'pendant' })], () => engine.load(dir, IMU_FEATURES));
+  fall.apply([imu(5, { node_id: 'pendant' })]);
+  send('pendant', fallSamples());
+  await fall.idle();
+  t.match(fall.health(), { status: 'down', reason: /weights\.bin does not match/ });
+  t.equal(stored.length, 0);
+});
+
+t.test('a flooding node: memory stays bounded (one window and the recorder per node)', async (t) => {
+  const { fall, send } = setup(t, [imu(5, { node_id: 'pendant' })]);
+  fall.apply([imu(5, { node_id: 'pendant' })]);
+  const still = Array.from({ length: 500 }, () => [0, -1, 0, 0, 0, 0]);
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 400; i++) send('pendant', still); // 200,000 samples
+  await fall.idle();
+  global.gc?.();
+  const grown = process.memoryUsage().heapUsed - before;
+  t.ok(grown < 50 * 1024 * 1024, `heap grew ${(grown / 1048576).toFixed(1)} MB for 200,000 samples`);
+  t.match(fall.health().nodes, [{ batches: 4000 }]);
+});
