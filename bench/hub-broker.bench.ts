@@ -270,7 +270,20 @@ async function hubIdleRss(dir: string): Promise<{ hub: number; bare: number; com
       (o) => o.includes('ready'),
       5000,
     );
-    return { hub, bare, components: components.length };
+    // The same hub with an IMU node attached: it loads the fall model (TensorFlow.js, wasm).
+    await api(
+      'POST',
+      `/api/components/devices/${String(device['device_id'])}/components`,
+      { component_type: 'imu', config: { node_id: 'pendant' } },
+      user,
+    );
+    const withModel = await childRss(
+      [...HUB_NODE_FLAGS, join(ROOT, 'dist/cli/ares.js'), 'hub'],
+      env,
+      (o) => started(o) && o.includes('"msg":"fall detection running"'),
+      5000,
+    );
+    return { hub, bare, withModel, components: components.length };
   } finally {
     await central.close();
   }
@@ -305,6 +318,17 @@ try {
       baseline_name: 'bare_aedes',
       baseline_value: round(t.bare, 0),
       ratio: round(t.stored / t.bare, 3),
+      target: null,
+      pass: null,
+    },
+    {
+      // Informational: what fall detection costs in memory (issue: hub RSS with the models loaded).
+      name: 'hub_idle_rss_with_fall_model',
+      value: round(m.withModel, 1),
+      unit: 'MB',
+      baseline_name: 'hub_idle_rss_all_drivers',
+      baseline_value: round(m.hub, 1),
+      ratio: round(m.withModel / m.hub, 3),
       target: null,
       pass: null,
     },

@@ -54,6 +54,9 @@ const SILENCE_CHECK_MS = 5000;
  * output for longer than its descriptor's silence limit is marked faulty (seed §14); an unknown type
  * is reported and skipped. Commands enter through `command()`, validated against the descriptor.
  */
+/** Component types served by LAN nodes rather than by a driver on the hub. */
+export const NODE_COMPONENT_TYPES: ReadonlySet<string> = new Set(['radar', 'imu']);
+
 export class ComponentRuntime {
   readonly #running = new Map<number, Running>();
   #silenceTimer: NodeJS.Timeout | undefined;
@@ -120,7 +123,9 @@ export class ComponentRuntime {
   }
 
   async #reconcile(list: readonly ComponentSpec[]): Promise<void> {
-    const wanted = new Map(list.map((c) => [c.id, c]));
+    // Components a LAN node serves (radar, imu) have no driver here: their data arrives through the
+    // LAN broker (radar intake, fall detection), which reports on them.
+    const wanted = new Map(list.filter((c) => !NODE_COMPONENT_TYPES.has(c.component_type)).map((c) => [c.id, c]));
     for (const id of [...this.#running.keys()]) {
       const spec = wanted.get(id);
       if (!spec) {
@@ -131,7 +136,7 @@ export class ComponentRuntime {
         this.deps.log.info({ component_id: id }, 'component changed: restarting');
       }
     }
-    for (const spec of list) if (!this.#running.has(spec.id)) await this.#startOne(spec);
+    for (const spec of wanted.values()) if (!this.#running.has(spec.id)) await this.#startOne(spec);
   }
 
   async #startOne(spec: ComponentSpec, prev?: Running): Promise<void> {

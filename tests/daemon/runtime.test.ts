@@ -105,6 +105,15 @@ t.test('unknown types and invalid components are reported, never fatal', async (
   t.match(st[2], { id: 3, health: 'ok' });
 });
 
+t.test('components a LAN node serves (radar, imu) are not run by a driver, nor reported faulty', async (t) => {
+  const s = setup(t);
+  await s.runtime.apply([spec(1, 'radar', { node_id: 'r1' }), spec(2, 'imu', { node_id: 'p1' }), spec(3, 'thing')]);
+  t.same(
+    s.runtime.status().map((x) => [x.id, x.health]),
+    [[3, 'ok']],
+  );
+});
+
 t.test('a driver that fails to start is retried with backoff; others are unaffected', async (t) => {
   const s = setup(t);
   s.failNext(2);
