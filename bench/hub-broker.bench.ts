@@ -197,7 +197,7 @@ async function childRss(
   }
 }
 
-async function hubIdleRss(dir: string): Promise<{ hub: number; bare: number; components: number }> {
+async function hubIdleRss(dir: string): Promise<{ hub: number; bare: number; withModel: number; components: number }> {
   // A real central (in this process, not measured) that the hub child provisions against.
   const config = loadConfig({
     env: {},
