@@ -196,6 +196,7 @@ export class Hub {
       publish: (topic, payload, retain) => broker.publish(topic, payload, retain),
       deviceUuid: identity.deviceUuid,
       loadModel: this.deps.loadFallModel ?? loadShippedFallModel,
+      command: (componentId, cmd) => this.runtime().command(componentId, cmd),
     }));
     broker.onNodeMessage = (nodeId, stream, payload) => {
       if (stream !== 'imu') return radar.fromMqtt(nodeId, stream, payload);

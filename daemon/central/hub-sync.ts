@@ -13,8 +13,8 @@ import { Uploader } from './uploader.js';
 
 /** Events that mean someone may be hurt: the alert lane (sent at once, fsync'd, never evicted). */
 const ALERT_EVENTS = new Set(['radar_fall_state', 'fall_detected']);
-/** Not alerts themselves, but sent with them: the samples recorded after a fall alert. */
-const ALERT_LANE_EVENTS = new Set(['fall_recording']);
+/** Not alerts themselves, but sent with them: the samples recorded after a fall alert, its cancellation. */
+const ALERT_LANE_EVENTS = new Set(['fall_recording', 'fall_cancelled']);
 
 export interface HubSyncDeps {
   config: AresConfig;

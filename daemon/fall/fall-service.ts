@@ -5,6 +5,8 @@ import { DECISION_MODES } from '../../models/runtime/decision.js';
 import type { Backend, LoadedModel } from '../../models/runtime/engine.js';
 import type { ComponentSpec } from '../../sync/components.js';
 import type { Pipeline } from '../components/pipeline.js';
+import type { Command } from '../../drivers/types.js';
+import { AlertDesk, alertSettings, type AlertSettings } from './alert-desk.js';
 import { ImuNode, type NodeAlert } from './imu-node.js';
 import { parseImuBatch } from './imu-payload.js';
 
@@ -19,6 +21,8 @@ export interface FallServiceDeps {
   /** Loads the imu-fall model (injectable: tests hand in a corrupt one). */
   loadModel: () => Promise<LoadedModel>;
   backend?: Backend;
+  /** Switches the alarm component (the hub's component runtime). */
+  command?: (componentId: number, cmd: Command) => Promise<unknown>;
 }
 
 export interface FallHealth {
@@ -53,9 +57,6 @@ export async function loadShippedFallModel(): Promise<LoadedModel> {
   return (await createEngine()).load(modelDir('imu-fall'), IMU_FEATURES);
 }
 
-/** At most this many open alerts are kept in the retained `alerts/{uuid}` message. */
-const OPEN_ALERTS = 20;
-
 /**
  * Fall detection on the hub for IMU nodes: `local/{node_id}/imu` batches from the node that an `imu`
  * component names (`config.node_id`), through that node's stream and decision, to an alert: a
@@ -71,10 +72,12 @@ export class FallService {
   readonly #nodes = new Map<string, { node: ImuNode; componentId: number; key: string }>();
   readonly #problems = new Map<string, { componentId: number; problem: string }>();
   readonly #chains = new Map<string, Promise<void>>();
-  readonly #open: { id: string; node_id: string; ts: string; prob: number | null; status: 'open' }[] = [];
+  readonly desk: AlertDesk;
   #alerts = 0;
 
-  constructor(private readonly deps: FallServiceDeps) {}
+  constructor(private readonly deps: FallServiceDeps) {
+    this.desk = new AlertDesk(deps);
+  }
 
   /**
    * The component list changed: the model is loaded when the first imu component appears (a hub
@@ -89,6 +92,7 @@ export class FallService {
 
   async start(): Promise<void> {
     this.#status = 'starting';
+    this.desk.start();
     try {
       this.#model = await this.deps.loadModel();
       this.#status = 'running';
@@ -104,6 +108,7 @@ export class FallService {
   }
 
   async stop(): Promise<void> {
+    this.desk.stop();
     await this.#started;
     await Promise.all(this.#chains.values());
     this.#model?.dispose();
@@ -182,7 +187,9 @@ export class FallService {
       this.deps.log.warn({ node_id: nodeId, problem: batch }, 'IMU batch invalid: dropped');
       return;
     }
-    const settings = decisionSettings(component, model);
+    const alerting = alertSettings(component);
+    const decided = decisionSettings(component, model);
+    const settings = typeof alerting === 'string' ? alerting : decided;
     if (typeof settings === 'string') {
       if (this.#problems.get(nodeId)?.problem !== settings)
         this.deps.log.error({ node_id: nodeId, component_id: component.id, problem: settings }, 'imu component config');
@@ -200,10 +207,17 @@ export class FallService {
       this.#nodes.set(nodeId, entry);
     }
     const now = this.deps.clock.now();
-    for (const alert of await entry.node.accept(batch, now)) await this.#raise(component, nodeId, alert, now);
+    for (const alert of await entry.node.accept(batch, now))
+      await this.#raise(component, nodeId, alert, now, alerting as AlertSettings);
   }
 
-  async #raise(component: ComponentSpec, nodeId: string, alert: NodeAlert, now: number): Promise<void> {
+  async #raise(
+    component: ComponentSpec,
+    nodeId: string,
+    alert: NodeAlert,
+    now: number,
+    settings: AlertSettings,
+  ): Promise<void> {
     this.#alerts++;
     const model = this.#model!;
     this.deps.log.warn({ node_id: nodeId, alert_id: alert.id, prob: alert.prob }, 'FALL DETECTED');
@@ -223,17 +237,8 @@ export class FallService {
       },
       ts: now,
     });
-    this.#open.unshift({
-      id: alert.id,
-      node_id: nodeId,
-      ts: new Date(now).toISOString(),
-      prob: alert.prob,
-      status: 'open',
-    });
-    this.#open.splice(OPEN_ALERTS);
-    await this.deps
-      .publish(`alerts/${this.deps.deviceUuid}`, JSON.stringify({ alerts: this.#open }), true)
-      .catch((err: unknown) => this.deps.log.error({ err }, 'retained alert publish failed'));
+    // The alarm and the LAN, once the record is safe.
+    await this.desk.raise({ id: alert.id, nodeId, prob: alert.prob, componentId: component.id, settings });
   }
 
   #recording(component: ComponentSpec, nodeId: string, alertId: string, after: number[][]): void {

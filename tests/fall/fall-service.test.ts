@@ -39,6 +39,7 @@ function setup(
   t: { teardown(fn: () => unknown): void },
   components: ComponentSpec[],
   loadModel = () => engine.load(modelDir('imu-fall'), IMU_FEATURES),
+  commands: { id: number; action: string; durationS?: number }[] = [],
 ) {
   const pipeline = new Pipeline(silentLogger());
   const stored: ComponentOutput[] = [];
@@ -56,6 +57,8 @@ function setup(
     publish: async (topic, payload, retain) => void published.push({ topic, payload, retain }),
     deviceUuid: UUID,
     loadModel,
+    command: async (id, cmd) =>
+      void commands.push({ id, action: cmd.action, ...(cmd.durationS ? { durationS: cmd.durationS } : {}) }),
   });
   t.teardown(() => fall.stop());
   let seq = 0;
@@ -66,7 +69,7 @@ function setup(
         Buffer.from(JSON.stringify({ seq: seq++, rate_hz: 50, samples: samples.slice(i, i + 50), ...extra })),
       );
   };
-  return { fall, stored, published, send };
+  return { fall, stored, published, send, clock, pipeline };
 }
 
 t.test('no imu component: nothing loaded; the first one starts detection', async (t) => {
@@ -213,4 +216,66 @@ t.test('a flooding node: memory stays bounded (one window and the recorder per n
   const grown = process.memoryUsage().heapUsed - before;
   t.ok(grown < 50 * 1024 * 1024, `heap grew ${(grown / 1048576).toFixed(1)} MB for 200,000 samples`);
   t.match(fall.health().nodes, [{ batches: 4000 }]);
+});
+
+t.test('the alarm signals at once; the cancel button within the window cancels, keeping the alert', async (t) => {
+  const config = {
+    node_id: 'pendant',
+    alarm_component_id: 9,
+    cancel_button_component_id: 8,
+    cancel_window_s: 60,
+    alarm_s: 120,
+  };
+  const commands: { id: number; action: string; durationS?: number }[] = [];
+  const { fall, stored, published, send, clock, pipeline } = setup(
+    t,
+    [imu(5, config)],
+    () => engine.load(modelDir('imu-fall'), IMU_FEATURES),
+    commands,
+  );
+  fall.apply([imu(5, config)]);
+  send('pendant', fallSamples());
+  await fall.idle();
+  t.same(commands, [{ id: 9, action: 'on', durationS: 120 }], 'alarm on');
+  const alertId = stored.find((o) => o.name === 'fall_detected')!.data!['alert_id'];
+  // Another button, or a release, is not "I'm OK".
+  pipeline.emit({ componentId: 7, componentType: 'button', kind: 'state', name: 'state', state: 'PRESSED', ts: 0 });
+  pipeline.emit({ componentId: 8, componentType: 'button', kind: 'state', name: 'state', state: 'RELEASED', ts: 0 });
+  clock.advance(20_000);
+  pipeline.emit({ componentId: 8, componentType: 'button', kind: 'state', name: 'state', state: 'PRESSED', ts: 0 });
+  await new Promise((r) => setTimeout(r, 50));
+  t.match(
+    stored.find((o) => o.name === 'fall_cancelled'),
+    {
+      kind: 'event',
+      data: { alert_id: alertId, node_id: 'pendant', by: 'button', after_s: 20 },
+    },
+  );
+  t.same(commands.at(-1), { id: 9, action: 'off' }, 'alarm off');
+  t.match(JSON.parse(published.at(-1)!.payload), { alerts: [{ id: alertId, status: 'cancelled' }] });
+  t.ok(
+    stored.some((o) => o.name === 'fall_detected'),
+    'the alert record stays',
+  );
+});
+
+t.test('after the cancel window a press changes nothing; bad alert settings are reported', async (t) => {
+  const config = { node_id: 'pendant', alarm_component_id: 9, cancel_button_component_id: 8, cancel_window_s: 10 };
+  const { fall, stored, send, clock, pipeline } = setup(t, [imu(5, config)]);
+  fall.apply([imu(5, config)]);
+  send('pendant', fallSamples());
+  await fall.idle();
+  clock.advance(11_000);
+  pipeline.emit({ componentId: 8, componentType: 'button', kind: 'state', name: 'state', state: 'PRESSED', ts: 0 });
+  await new Promise((r) => setTimeout(r, 50));
+  t.notOk(
+    stored.some((o) => o.name === 'fall_cancelled'),
+    'too late to cancel on the hub',
+  );
+
+  const bad = setup(t, [imu(6, { node_id: 'p2', alarm_component_id: 'the led' })]);
+  bad.fall.apply([imu(6, { node_id: 'p2', alarm_component_id: 'the led' })]);
+  bad.send('p2', fallSamples());
+  await bad.fall.idle();
+  t.match(bad.fall.health().nodes, [{ node_id: 'p2', problem: /config\.alarm_component_id: expected a component id/ }]);
 });
