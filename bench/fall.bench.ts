@@ -9,13 +9,14 @@ import { IMU_FEATURE_COUNT, IMU_FEATURES, imuFeatures } from '../models/runtime/
 import { IMU_WINDOW } from '../models/runtime/imu-windows.js';
 import { modelDir } from '../models/runtime/model-dir.js';
 import { IMU_CHANNELS, readSisFall } from '../models/runtime/sisfall.js';
+import { sisfallDir } from '../models/train/imu-dataset.js';
 
 const ITERATIONS = Number(process.env['ARES_BENCH_FALL_ITERATIONS'] ?? 3000);
 const log = (m: string) => void process.stderr.write(`[fall] ${m}\n`);
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 
 // A real recording (a fall) when the data is here; otherwise a synthetic walk.
-const DATA = join(import.meta.dirname, '../../shared/data/sisfall-50hz/SA01/F05_SA01_R01.txt');
+const DATA = join(sisfallDir(), 'SA01/F05_SA01_R01.txt');
 const samples = existsSync(DATA)
   ? readSisFall(DATA)
   : Float32Array.from({ length: 750 * IMU_CHANNELS }, (_, i) => Math.sin(i / 17) * (i % 6 < 3 ? 1 : 50));

@@ -1,5 +1,6 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { IMU_FEATURE_COUNT } from '../runtime/imu-features.js';
 import { IMU_HOP, IMU_WINDOW, recordingFeatures } from '../runtime/imu-windows.js';
 import { IMU_CHANNELS, parseSisFallName, readSisFall, type SisFallName } from '../runtime/sisfall.js';
@@ -10,6 +11,18 @@ import { IMU_CHANNELS, parseSisFallName, readSisFall, type SisFallName } from '.
  * recording are near-copies of each other.
  */
 export const VALIDATION_SUBJECTS = ['SA04', 'SA09', 'SA14', 'SA17', 'SE03', 'SE08'] as const;
+
+/**
+ * Where the SisFall recordings are: `ARES_SISFALL_DIR`, else `shared/data/sisfall-50hz` beside the
+ * checkout, else in this workplace's shared folder (CI runs from a clone elsewhere).
+ */
+export function sisfallDir(): string {
+  const env = process.env['ARES_SISFALL_DIR'];
+  if (env) return env;
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+  const candidates = [join(root, '../shared/data/sisfall-50hz'), '/work/shared/data/sisfall-50hz'];
+  return candidates.find((d) => existsSync(d)) ?? candidates[0]!;
+}
 
 export interface Recording extends SisFallName {
   path: string;

@@ -18,12 +18,19 @@ import { IMU_FEATURE_COUNT, IMU_FEATURES } from '../runtime/imu-features.js';
 import { IMU_HOP, IMU_WINDOW } from '../runtime/imu-windows.js';
 import type { ModelMeta } from '../runtime/meta.js';
 import { SISFALL_RATE_HZ, readSisFall } from '../runtime/sisfall.js';
-import { VALIDATION_SUBJECTS, labelled, listRecordings, loadRecording, type Recording } from './imu-dataset.js';
+import {
+  VALIDATION_SUBJECTS,
+  labelled,
+  listRecordings,
+  loadRecording,
+  sisfallDir,
+  type Recording,
+} from './imu-dataset.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
   options: {
-    data: { type: 'string', default: join(ROOT, '../shared/data/sisfall-50hz') },
+    data: { type: 'string', default: sisfallDir() },
     out: { type: 'string', default: join(ROOT, 'models/imu-fall') },
     epochs: { type: 'string', default: '40' },
     seed: { type: 'string', default: '20261123' },

@@ -6,16 +6,17 @@ import { fileMetrics, replaySamples, type FileResult } from '../../models/runtim
 import { IMU_FEATURES } from '../../models/runtime/imu-features.js';
 import { modelDir } from '../../models/runtime/model-dir.js';
 import { SISFALL_RATE_HZ, IMU_CHANNELS, readSisFall } from '../../models/runtime/sisfall.js';
-import { VALIDATION_SUBJECTS, listRecordings } from '../../models/train/imu-dataset.js';
+import { VALIDATION_SUBJECTS, listRecordings, sisfallDir } from '../../models/train/imu-dataset.js';
 
 /*
  * Guards the shipped imu-fall model by re-running it, through the replay path (stream, model,
  * decision), on every recording of the validation subjects — never by reading its model card.
  */
-const DATA = process.env['ARES_SISFALL_DIR'] ?? join(import.meta.dirname, '../../../shared/data/sisfall-50hz');
-const skip = existsSync(DATA)
-  ? false
-  : `SisFall data not found at ${DATA}; set ARES_SISFALL_DIR to the sisfall-50hz folder to run this`;
+const DATA = sisfallDir();
+const missing = `SisFall data not found at ${DATA}; set ARES_SISFALL_DIR to the sisfall-50hz folder to run this`;
+// CI must run it: a missing data folder there fails the run instead of skipping the guard.
+if (!existsSync(DATA) && process.env['CI']) throw new Error(missing);
+const skip = existsSync(DATA) ? false : missing;
 
 t.test('imu-fall on the validation subjects: file-level sensitivity and specificity ≥ 0.95', { skip }, async (t) => {
   t.setTimeout(300_000);
