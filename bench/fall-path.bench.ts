@@ -17,7 +17,8 @@ import { CONFIG_SCHEMA } from '../core/config-schema.js';
 import { silentLogger } from '../core/logger.js';
 import { LocalBroker } from '../daemon/broker/local-broker.js';
 import { NodeRegistry } from '../daemon/broker/nodes.js';
-import { Pipeline, type ComponentOutput } from '../daemon/components/pipeline.js';
+import { toRecord } from '../daemon/central/hub-sync.js';
+import { Pipeline } from '../daemon/components/pipeline.js';
 import { RadarIntake } from '../daemon/components/radar-intake.js';
 import { FallService } from '../daemon/fall/fall-service.js';
 import { openHubDb } from '../daemon/state/hub-db.js';
@@ -26,7 +27,6 @@ import { IMU_FEATURES } from '../models/runtime/imu-features.js';
 import { modelDir } from '../models/runtime/model-dir.js';
 import { Outbox } from '../sync/outbox.js';
 import type { ComponentSpec } from '../sync/components.js';
-import type { NewRecord } from '../sync/records.js';
 
 const FALLS = Number(process.env['ARES_BENCH_FALLS'] ?? 100);
 const LOAD_S = Number(process.env['ARES_BENCH_LOAD_S'] ?? 15);
@@ -73,21 +73,10 @@ const outbox = new Outbox({
 outbox.start();
 let lastArrival = 0;
 const latencies: number[] = [];
-// As hub-sync maps outputs: fall records go by the alert lane, committed at once.
-const toRecord = (out: ComponentOutput): NewRecord =>
-  out.kind === 'reading'
-    ? { lane: 'telemetry', type: 'reading', metric: out.name, value: out.value ?? 0 }
-    : out.name === 'fall_detected'
-      ? { lane: 'alert', type: 'alert', metric: out.name, ...(out.data ? { data: out.data } : {}) }
-      : {
-          lane: out.name === 'fall_recording' ? 'alert' : 'event',
-          type: 'event',
-          metric: out.name,
-          ...(out.data ? { data: out.data } : {}),
-        };
 pipeline.on('outbox', async (out) => {
   const arrival = lastArrival;
-  await outbox.append(toRecord(out));
+  const rec = toRecord(out); // as the hub maps outputs: fall records go by the alert lane
+  if (rec) await outbox.append(rec);
   if (out.name === 'fall_detected') latencies.push(performance.now() - arrival);
 });
 const radar = new RadarIntake({ pipeline, clock: systemClock, components: () => components, log: silentLogger() });

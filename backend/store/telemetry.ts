@@ -67,17 +67,17 @@ export async function storeRecords(
   if (records.length === 0) return;
   const byLookup = layout.dedupeByLookup;
   await db.transaction().execute(async (trx) => {
-    let todo = records;
+    let fresh = records;
     if (byLookup) {
       await sql`select pg_advisory_xact_lock(${LOCK_CLASS}::int, ${deviceId}::int)`.execute(trx);
       const seqs = records.map((r) => r.record.seq);
       const have = await sql<{ seq: number }>`
         select seq from telemetry_data where device_id = ${deviceId} and seq = any(${seqs}::bigint[])`.execute(trx);
       const stored = new Set(have.rows.map((r) => Number(r.seq)));
-      todo = records.filter((r) => !stored.has(r.record.seq));
+      fresh = records.filter((r) => !stored.has(r.record.seq));
     }
-    for (let i = 0; i < todo.length; i += CHUNK) {
-      const chunk = todo.slice(i, i + CHUNK);
+    for (let i = 0; i < fresh.length; i += CHUNK) {
+      const chunk = fresh.slice(i, i + CHUNK);
       const params: unknown[] = [];
       for (const { record: r, ts } of chunk)
         params.push(

@@ -126,7 +126,8 @@ export class HubSync {
   }
 }
 
-function toRecord(out: ComponentOutput): NewRecord | undefined {
+/** How a hub output becomes an outbox record: its lane by kind (fall signals go by the alert lane). */
+export function toRecord(out: ComponentOutput): NewRecord | undefined {
   const component = { component_type: out.componentType, component_id: String(out.componentId) };
   if (out.kind === 'reading') {
     if (out.value === undefined || !Number.isFinite(out.value)) return undefined; // nothing measured
