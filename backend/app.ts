@@ -21,6 +21,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { hardwareVariantRoutes } from './routes/hardware-variants.js';
 import { healthRoutes } from './routes/health.js';
 import { pinRuleRoutes } from './routes/pin-rules.js';
+import { alertRoutes } from './routes/alerts.js';
 import { syncRoutes } from './routes/sync.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { mqttCredentialRoutes, userRoutes } from './routes/users.js';
@@ -106,6 +107,7 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
   attachedComponentRoutes(app, ctx);
   adminRoutes(app, ctx);
   syncRoutes(app, ctx);
+  alertRoutes(app, ctx);
   telemetryRoutes(app, ctx);
   return app;
 }

@@ -5,6 +5,7 @@ import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_seed.js';
 import * as m0003 from './migrations/0003_mqtt_credentials.js';
 import * as m0004 from './migrations/0004_sync.js';
+import * as m0005 from './migrations/0005_device_alerts.js';
 
 /** Migrations in order. Each is written once for both dialects and receives the dialect name. */
 const MIGRATIONS = {
@@ -12,6 +13,7 @@ const MIGRATIONS = {
   '0002_seed': m0002,
   '0003_mqtt_credentials': m0003,
   '0004_sync': m0004,
+  '0005_device_alerts': m0005,
 } as const;
 
 class InCodeProvider implements MigrationProvider {

@@ -23,6 +23,24 @@ export interface Database {
   audit_log: AuditLogTable;
   admin_alerts: AdminAlertsTable;
   mqtt_credentials: MqttCredentialsTable;
+  device_alerts: DeviceAlertsTable;
+}
+
+export interface DeviceAlertsTable {
+  id: string;
+  device_id: number;
+  type: string;
+  status: 'open' | 'acknowledged' | 'cancelled';
+  ts: number;
+  seq: number;
+  node_id: string | null;
+  component_id: string | null;
+  prob: number | null;
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+  cancelled_by: string | null;
+  cancelled_at: number | null;
+  created_at: number;
 }
 
 export interface MqttCredentialsTable {

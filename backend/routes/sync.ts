@@ -11,6 +11,7 @@ import {
 import type { CentralContext } from '../context.js';
 import { errors, uuid } from '../http/schemas.js';
 import { syncedComponents } from '../mqtt/synced-state.js';
+import { recordAlerts } from '../store/alerts.js';
 import { storeRecords } from '../store/telemetry.js';
 
 /** Records one batch may carry; the hub sends fewer (it batches by bytes too). */
@@ -92,6 +93,8 @@ export function syncRoutes(app: FastifyInstance, ctx: CentralContext): void {
         accepted.push({ record: r, ts: repairedTs(r, body, bootOk, now) });
       }
       await storeRecords(ctx.db.kysely, device.id, accepted, now, ctx.telemetry);
+      if (accepted.some((a) => a.record.lane === 'alert'))
+        await recordAlerts(ctx.db.kysely, { id: device.id, uuid: device.deviceUuid }, accepted, now);
       const components = syncedComponents(accepted.map((a) => a.record));
       if (Object.keys(components).length > 0)
         ctx.bus.emit('sync.stored', { deviceUuid: device.deviceUuid, components });

@@ -1,0 +1,144 @@
+import type { FastifyInstance } from 'fastify';
+import { conflict, notFound } from '../../core/errors.js';
+import type { CentralContext } from '../context.js';
+import { authorizeDevice, currentUser } from '../http/guard.js';
+import { errors, params } from '../http/schemas.js';
+
+const alertSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string' },
+    status: { type: 'string', enum: ['open', 'acknowledged', 'cancelled'] },
+    ts: { type: 'string' },
+    node_id: { type: ['string', 'null'] },
+    component_id: { type: ['string', 'null'] },
+    prob: { type: ['number', 'null'] },
+    acknowledged_by: { type: ['string', 'null'] },
+    cancelled_by: { type: ['string', 'null'] },
+  },
+} as const;
+
+const alertParams = {
+  type: 'object',
+  required: ['device_id', 'alert_id'],
+  properties: {
+    device_id: params('device_id').properties.device_id,
+    alert_id: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' },
+  },
+} as const;
+
+type Row = {
+  id: string;
+  type: string;
+  status: string;
+  ts: number;
+  node_id: string | null;
+  component_id: string | null;
+  prob: number | null;
+  acknowledged_by: string | null;
+  cancelled_by: string | null;
+};
+const view = (r: Row) => ({ ...r, ts: new Date(Number(r.ts)).toISOString() });
+const COLUMNS = [
+  'id',
+  'type',
+  'status',
+  'ts',
+  'node_id',
+  'component_id',
+  'prob',
+  'acknowledged_by',
+  'cancelled_by',
+] as const;
+
+/**
+ * A hub's alerts (§4.3), for its owners and viewers: newest first; `ack` (a caregiver takes it) and
+ * `cancel` ("I'm OK"). Both are idempotent for the state they set; a cancelled alert cannot be
+ * acknowledged (409), an acknowledged one can still be cancelled.
+ */
+export function alertRoutes(app: FastifyInstance, ctx: CentralContext): void {
+  const db = ctx.db.kysely;
+  app.get<{ Params: { device_id: number }; Querystring: { status?: string; limit: number } }>(
+    '/api/devices/:device_id/alerts',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['alerts'],
+        description: 'Fall and other alerts of a hub (owner, viewer), newest first.',
+        security: [{ bearer: [] }],
+        params: params('device_id'),
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', enum: ['open', 'acknowledged', 'cancelled'] },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+        response: { 200: { type: 'array', items: alertSchema }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { device_id } = request.params;
+      await authorizeDevice(ctx, request, device_id, ['owner', 'viewer']);
+      let q = db.selectFrom('device_alerts').select(COLUMNS).where('device_id', '=', device_id);
+      if (request.query.status) q = q.where('status', '=', request.query.status as Row['status'] as never);
+      const rows = await q.orderBy('ts', 'desc').orderBy('seq', 'desc').limit(request.query.limit).execute();
+      return rows.map(view);
+    },
+  );
+
+  for (const action of ['ack', 'cancel'] as const)
+    app.post<{ Params: { device_id: number; alert_id: string } }>(
+      `/api/devices/:device_id/alerts/:alert_id/${action}`,
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags: ['alerts'],
+          description:
+            action === 'ack'
+              ? 'A caregiver takes the alert (owner, viewer).'
+              : 'Cancel the alert: "I\'m OK" (owner, viewer).',
+          security: [{ bearer: [] }],
+          params: alertParams,
+          response: { 200: alertSchema, ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        const { device_id, alert_id } = request.params;
+        await authorizeDevice(ctx, request, device_id, ['owner', 'viewer']);
+        const who = currentUser(request).email;
+        const now = ctx.clock.now();
+        const find = () =>
+          db
+            .selectFrom('device_alerts')
+            .select(COLUMNS)
+            .where('device_id', '=', device_id)
+            .where('id', '=', alert_id)
+            .executeTakeFirst();
+        const before = await find();
+        if (!before) throw notFound('alert');
+        if (action === 'ack') {
+          if (before.status === 'cancelled') throw conflict('the alert was cancelled');
+          await db
+            .updateTable('device_alerts')
+            .set({ status: 'acknowledged', acknowledged_by: who, acknowledged_at: now })
+            .where('device_id', '=', device_id)
+            .where('id', '=', alert_id)
+            .where('status', '=', 'open')
+            .execute();
+        } else {
+          await db
+            .updateTable('device_alerts')
+            .set({ status: 'cancelled', cancelled_by: who, cancelled_at: now })
+            .where('device_id', '=', device_id)
+            .where('id', '=', alert_id)
+            .where('status', '!=', 'cancelled')
+            .execute();
+        }
+        request.log.info({ device_id, alert_id, action, by: who }, `alert ${action}`);
+        return view((await find())!);
+      },
+    );
+}
