@@ -1,3 +1,4 @@
+import { KeyedQueue } from '../../core/keyed-queue.js';
 import type { RedisRelay } from '../cluster/redis-relay.js';
 import type { CentralContext } from '../context.js';
 import type { Principal } from './acl.js';
@@ -55,7 +56,9 @@ export interface RealtimeBroker {
  * another, so an app never receives an older state after a newer one.
  */
 export class Realtime implements BrokerEvents {
-  readonly #chains = new Map<string, Promise<void>>();
+  readonly #queue = new KeyedQueue((err, deviceUuid) =>
+    this.ctx.log.error({ err, device_uuid: deviceUuid }, 'realtime update failed'),
+  );
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> | undefined;
 
@@ -91,7 +94,7 @@ export class Realtime implements BrokerEvents {
     this.ctx.bus.removeAll('realtime');
     this.broker.events = undefined;
     await this.#sweeping;
-    await Promise.all(this.#chains.values());
+    await this.#queue.idle();
   }
 
   deviceOnline(device: Device): void {
@@ -168,14 +171,7 @@ export class Realtime implements BrokerEvents {
 
   /** Runs `step` after every earlier step for the device; a failure is logged, never thrown at a broker. */
   #inOrder(deviceUuid: string, step: () => Promise<void>): Promise<void> {
-    const next = (this.#chains.get(deviceUuid) ?? Promise.resolve())
-      .then(step)
-      .catch((err: unknown) => this.ctx.log.error({ err, device_uuid: deviceUuid }, 'realtime update failed'));
-    this.#chains.set(deviceUuid, next);
-    void next.then(() => {
-      if (this.#chains.get(deviceUuid) === next) this.#chains.delete(deviceUuid);
-    });
-    return next;
+    return this.#queue.run(deviceUuid, step);
   }
 
   async #isListening(deviceUuid: string): Promise<boolean> {

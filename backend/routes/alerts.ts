@@ -119,24 +119,19 @@ export function alertRoutes(app: FastifyInstance, ctx: CentralContext): void {
             .executeTakeFirst();
         const before = await find();
         if (!before) throw notFound('alert');
-        if (action === 'ack') {
-          if (before.status === 'cancelled') throw conflict('the alert was cancelled');
-          await db
-            .updateTable('device_alerts')
-            .set({ status: 'acknowledged', acknowledged_by: who, acknowledged_at: now })
-            .where('device_id', '=', device_id)
-            .where('id', '=', alert_id)
-            .where('status', '=', 'open')
-            .execute();
-        } else {
-          await db
-            .updateTable('device_alerts')
-            .set({ status: 'cancelled', cancelled_by: who, cancelled_at: now })
-            .where('device_id', '=', device_id)
-            .where('id', '=', alert_id)
-            .where('status', '!=', 'cancelled')
-            .execute();
-        }
+        if (action === 'ack' && before.status === 'cancelled') throw conflict('the alert was cancelled');
+        // Ack moves only an open alert (the first caregiver is kept); cancel any not yet cancelled.
+        await db
+          .updateTable('device_alerts')
+          .set(
+            action === 'ack'
+              ? { status: 'acknowledged', acknowledged_by: who, acknowledged_at: now }
+              : { status: 'cancelled', cancelled_by: who, cancelled_at: now },
+          )
+          .where('device_id', '=', device_id)
+          .where('id', '=', alert_id)
+          .where('status', 'in', action === 'ack' ? ['open'] : ['open', 'acknowledged'])
+          .execute();
         request.log.info({ device_id, alert_id, action, by: who }, `alert ${action}`);
         return view((await find())!);
       },

@@ -1,3 +1,4 @@
+import { KeyedQueue } from '../../core/keyed-queue.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { DecisionSettings } from '../../models/runtime/decision.js';
@@ -71,7 +72,9 @@ export class FallService {
   #reason: string | undefined;
   readonly #nodes = new Map<string, { node: ImuNode; componentId: number; key: string }>();
   readonly #problems = new Map<string, { componentId: number; problem: string }>();
-  readonly #chains = new Map<string, Promise<void>>();
+  readonly #queue = new KeyedQueue((err, nodeId) =>
+    this.deps.log.error({ err, node_id: nodeId }, 'fall detection step failed'),
+  );
   readonly desk: AlertDesk;
   #alerts = 0;
 
@@ -110,7 +113,7 @@ export class FallService {
   async stop(): Promise<void> {
     this.desk.stop();
     await this.#started;
-    await Promise.all(this.#chains.values());
+    await this.#queue.idle();
     this.#model?.dispose();
     this.#model = undefined;
   }
@@ -120,19 +123,12 @@ export class FallService {
    * not stored (50 Hz of them would wear the SD card); what is stored, at once, is an alert.
    */
   fromMqtt(nodeId: string, payload: Buffer): void {
-    const prev = this.#chains.get(nodeId) ?? Promise.resolve();
-    const next = prev
-      .then(() => this.#accept(nodeId, payload))
-      .catch((err: unknown) => this.deps.log.error({ err, node_id: nodeId }, 'fall detection step failed'));
-    this.#chains.set(nodeId, next);
-    void next.then(() => {
-      if (this.#chains.get(nodeId) === next) this.#chains.delete(nodeId);
-    });
+    void this.#queue.run(nodeId, () => this.#accept(nodeId, payload));
   }
 
   /** Resolves when every batch received so far has been processed (tests, shutdown). */
-  async idle(): Promise<void> {
-    await Promise.all(this.#chains.values());
+  idle(): Promise<void> {
+    return this.#queue.idle();
   }
 
   health(): FallHealth {
