@@ -22,6 +22,7 @@ import { hardwareVariantRoutes } from './routes/hardware-variants.js';
 import { healthRoutes } from './routes/health.js';
 import { pinRuleRoutes } from './routes/pin-rules.js';
 import { alertRoutes } from './routes/alerts.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { syncRoutes } from './routes/sync.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { mqttCredentialRoutes, userRoutes } from './routes/users.js';
@@ -108,6 +109,7 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
   adminRoutes(app, ctx);
   syncRoutes(app, ctx);
   alertRoutes(app, ctx);
+  webhookRoutes(app, ctx);
   telemetryRoutes(app, ctx);
   return app;
 }

@@ -12,6 +12,7 @@ import { buildCentralApp } from './app.js';
 import { MemoryCounterStore, type CounterStore } from './auth/rate-limit.js';
 import { RedisCounterStore } from './auth/redis-counters.js';
 import { startRealtimeChannel, type RealtimeChannel } from './mqtt/channel.js';
+import { NotificationWorker } from './notify/worker.js';
 import { RetentionJob } from './store/retention.js';
 import { closeRedis, connectRedis } from './redis.js';
 import { createTokenService, loadOrCreateJwtKey } from './auth/tokens.js';
@@ -103,6 +104,8 @@ export interface RunningCentral {
   url: string;
   /** The embedded MQTT broker's port (undefined with an external broker, central.mqtt_url). */
   mqttPort: number | undefined;
+  /** Delivers notifications, escalates unanswered alerts, watches hubs with fall detection. */
+  notifications: NotificationWorker;
   close(): Promise<void>;
 }
 
@@ -146,16 +149,21 @@ export async function startCentral(config: AresConfig, log: Logger, deps: Centra
     await closeContext(ctx);
     throw err;
   }
+  // Started after the realtime channel: what it announces (alerts.changed) reaches apps.
+  const notifications = new NotificationWorker(ctx);
+  notifications.start();
   let closing: Promise<void> | undefined;
   return {
     app,
     ctx,
     url,
     mqttPort: channel.mqttPort,
+    notifications,
     close() {
       // In-flight requests finish (fastify answers new ones 503 meanwhile), then the broker, then the DB.
       closing ??= app
         .close()
+        .then(() => notifications.stop())
         .then(() => channel.stop())
         .then(() => retention.stop())
         .then(() => closeContext(ctx));

@@ -53,4 +53,8 @@ export interface CentralEvents extends Record<string, unknown> {
   'membership.changed': { userIds: number[]; lost: boolean; remote?: true };
   /** A sync batch was stored: what it says about the device's components (backend/mqtt/synced-state.ts). */
   'sync.stored': { deviceUuid: string; components: Record<string, SyncedComponent> };
+  /** A device's alerts changed (opened, acknowledged, cancelled, escalated, resolved): apps get its state again. */
+  'alerts.changed': { deviceUuid: string };
+  /** Notifications were queued: the worker delivers them now rather than at its next poll. */
+  'notify.queued': Record<string, never>;
 }

@@ -69,7 +69,7 @@ export const CONFIG_SCHEMA = {
     },
     mqtt_ca_file: {
       type: 'string',
-      doc: 'with mqtt_url: PEM CA bundle that signs the external broker\'s certificate; default central\'s own CA',
+      doc: "with mqtt_url: PEM CA bundle that signs the external broker's certificate; default central's own CA",
     },
     redis_url: {
       type: 'string',
@@ -117,6 +117,53 @@ export const CONFIG_SCHEMA = {
       min: 5,
       max: 86400,
       doc: 'a connected hub silent this long (no heartbeat, state or result) shows as TIMEOUT to its apps; hubs send a heartbeat every 30 s',
+    },
+    alert_escalation_s: {
+      type: 'integer',
+      default: 120,
+      min: 10,
+      max: 86400,
+      doc: 'a fall alert nobody has acknowledged or cancelled this long is sent again to every member of the hub',
+    },
+    alert_escalation_max: {
+      type: 'integer',
+      default: 5,
+      min: 0,
+      max: 100,
+      doc: 'how many times an unacknowledged fall alert is sent again (0 = never), alert_escalation_s apart',
+    },
+    hub_offline_alert_s: {
+      type: 'integer',
+      default: 300,
+      min: 30,
+      max: 604800,
+      doc: 'a hub with fall detection (an imu or radar component) that central has not heard from this long raises a detection-down alert; more than hub.components_poll_s',
+    },
+    webhook_max_attempts: {
+      type: 'integer',
+      default: 15,
+      min: 1,
+      max: 100,
+      doc: 'deliveries of one webhook or mail notification before it is marked failed',
+    },
+    webhook_retry_s: {
+      type: 'integer',
+      default: 5,
+      min: 1,
+      max: 3600,
+      doc: 'first retry delay of a failed notification; it doubles each time (with jitter), at most an hour',
+    },
+    webhook_timeout_ms: {
+      type: 'integer',
+      default: 10000,
+      min: 100,
+      max: 120000,
+      doc: 'how long one webhook delivery may take',
+    },
+    webhook_allow_private: {
+      type: 'boolean',
+      default: false,
+      doc: 'allow webhook URLs on loopback or private networks (a receiver on your own LAN); off, so a user cannot make central call its own internal services',
     },
     auth_cache_ms: {
       type: 'integer',

@@ -46,6 +46,8 @@ export interface HubDeps {
   lanHost?: string;
   /** Tests hand in another (or a corrupt) fall model; default the shipped imu-fall. */
   loadFallModel?: () => Promise<LoadedModel>;
+  /** Likewise for the radar-fall model. */
+  loadRadarModel?: () => Promise<LoadedModel>;
 }
 
 export interface HubStatus extends LinkStatus {
@@ -187,6 +189,7 @@ export class Hub {
       clock: this.#clock,
       components: () => link.status().components,
       log: this.log,
+      onFrame: (nodeId, frame) => fall.fromRadar(nodeId, frame),
     });
     const fall = (this.#fall = new FallService({
       pipeline: this.pipeline,
@@ -196,6 +199,7 @@ export class Hub {
       publish: (topic, payload, retain) => broker.publish(topic, payload, retain),
       deviceUuid: identity.deviceUuid,
       loadModel: this.deps.loadFallModel ?? loadShippedFallModel,
+      ...(this.deps.loadRadarModel ? { loadRadarModel: this.deps.loadRadarModel } : {}),
       command: (componentId, cmd) => this.runtime().command(componentId, cmd),
     }));
     broker.onNodeMessage = (nodeId, stream, payload) => {
@@ -229,6 +233,7 @@ export class Hub {
       components: () => link.status().components,
       onReset: () => link.reset(),
       onReload: () => link.pollNow(),
+      onCancelAlert: (alertId, by) => fall.desk.cancel(alertId, { by: 'app', who: by }),
     }));
     // The connection to central's broker opens only once the drivers of the current list run:
     // commands held for this hub are delivered on connect and must find their components.

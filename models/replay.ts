@@ -2,9 +2,12 @@ import { readFileSync } from 'node:fs';
 import { AresError } from '../core/errors.js';
 import type { Backend, InferenceEngine } from './runtime/engine.js';
 import { createEngine } from './runtime/engine.js';
+import type { DecisionSettings } from './runtime/decision.js';
 import { replaySamples } from './runtime/file-metrics.js';
 import { IMU_FEATURES } from './runtime/imu-features.js';
 import { modelDir } from './runtime/model-dir.js';
+import { RADAR_FEATURES } from './runtime/radar-features.js';
+import { parseRadarJsonl, replayFrames } from './runtime/radar-replay.js';
 import { SISFALL_RATE_HZ, parseSisFall } from './runtime/sisfall.js';
 
 export const MODELS = ['imu-fall', 'radar-fall'] as const;
@@ -20,6 +23,9 @@ export interface ReplayOptions {
 
 export type ReplayLine =
   { file: string; alerts: { t_s: number; prob: number | null }[] } | { file: string; error: string };
+
+/** The feature names each model's meta.json must list (checked at load). */
+const FEATURES: Record<ModelName, readonly string[]> = { 'imu-fall': IMU_FEATURES, 'radar-fall': RADAR_FEATURES };
 
 /** Which model a file gets when --model is not given: SisFall text → imu-fall, JSON lines → radar-fall. */
 function modelFor(file: string): ModelName {
@@ -41,22 +47,23 @@ export async function replayFiles(
   for (const file of files) {
     const name = opts.model ?? modelFor(file);
     try {
-      if (name === 'radar-fall')
-        throw new AresError('ARES_ERR_MODEL', 'the radar-fall model is not part of this release yet');
       engine ??= await createEngine(opts.backend);
       let model = loaded.get(name);
       if (!model) {
-        model = await engine.load((opts.modelDirOf ?? modelDir)(name), IMU_FEATURES);
+        model = await engine.load((opts.modelDirOf ?? modelDir)(name), FEATURES[name]);
         loaded.set(name, model);
       }
-      const samples = parseSisFall(readFileSync(file, 'utf8'), file);
-      const settings = { mode: 'model_only' as const, ...model.meta.decision };
-      const alerts = await replaySamples(
-        model,
-        { ...settings, mode: 'model_only' },
-        samples,
-        opts.rateHz ?? SISFALL_RATE_HZ,
-      );
+      const text = readFileSync(file, 'utf8');
+      let alerts: { t_s: number; prob: number | null }[];
+      if (name === 'radar-fall') {
+        // The model's own default mode (its card says why); the sensor's flag is the frames' fall_state.
+        const settings: DecisionSettings = { mode: 'sensor_or_model', ...model.meta.decision };
+        alerts = await replayFrames(model, settings, parseRadarJsonl(text, file));
+      } else {
+        const samples = parseSisFall(text, file);
+        const settings = { ...model.meta.decision, mode: 'model_only' as const };
+        alerts = await replaySamples(model, settings, samples, opts.rateHz ?? SISFALL_RATE_HZ);
+      }
       write({
         file,
         alerts: alerts.map((a) => ({

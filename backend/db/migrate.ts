@@ -6,6 +6,7 @@ import * as m0002 from './migrations/0002_seed.js';
 import * as m0003 from './migrations/0003_mqtt_credentials.js';
 import * as m0004 from './migrations/0004_sync.js';
 import * as m0005 from './migrations/0005_device_alerts.js';
+import * as m0006 from './migrations/0006_notifications.js';
 
 /** Migrations in order. Each is written once for both dialects and receives the dialect name. */
 const MIGRATIONS = {
@@ -14,6 +15,7 @@ const MIGRATIONS = {
   '0003_mqtt_credentials': m0003,
   '0004_sync': m0004,
   '0005_device_alerts': m0005,
+  '0006_notifications': m0006,
 } as const;
 
 class InCodeProvider implements MigrationProvider {

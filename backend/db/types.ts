@@ -24,13 +24,17 @@ export interface Database {
   admin_alerts: AdminAlertsTable;
   mqtt_credentials: MqttCredentialsTable;
   device_alerts: DeviceAlertsTable;
+  user_webhooks: UserWebhooksTable;
+  notifications: NotificationsTable;
+  notification_attempts: NotificationAttemptsTable;
 }
 
 export interface DeviceAlertsTable {
   id: string;
   device_id: number;
   type: string;
-  status: 'open' | 'acknowledged' | 'cancelled';
+  /** `resolved`: a detection-down alert whose cause went away (the node speaks again, the hub is back). */
+  status: 'open' | 'acknowledged' | 'cancelled' | 'resolved';
   ts: number;
   seq: number;
   node_id: string | null;
@@ -41,6 +45,54 @@ export interface DeviceAlertsTable {
   cancelled_by: string | null;
   cancelled_at: number | null;
   created_at: number;
+  /** Times the alert was sent again because nobody acknowledged it. */
+  escalations: Generated<number>;
+  escalated_at: number | null;
+  resolved_at: number | null;
+  /** Why detection is down (detection_down, hub_offline). */
+  reason: string | null;
+  /** Decisions the hub's cooldown suppressed as duplicates of this alert. */
+  duplicates: Generated<number>;
+}
+
+export interface UserWebhooksTable {
+  id: Generated<number>;
+  user_id: number;
+  url: string;
+  /** JSON array of event names. */
+  events: string;
+  secret: string;
+  created_at: number;
+}
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  user_id: number;
+  channel: 'webhook' | 'email';
+  webhook_id: number | null;
+  event: string;
+  device_id: number;
+  alert_id: string | null;
+  dedupe_key: string;
+  /** The JSON body (webhook) or mail text, fixed when queued. */
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed' | 'skipped';
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface NotificationAttemptsTable {
+  id: Generated<number>;
+  notification_id: number;
+  at: number;
+  duration_ms: number;
+  ok: number;
+  http_status: number | null;
+  error: string | null;
 }
 
 export interface MqttCredentialsTable {

@@ -31,6 +31,12 @@ export function createCentralMetrics() {
       labelNames: ['kind', 'reason'] as const,
       registers: [registry],
     }),
+    notifications: new Counter({
+      name: 'ares_central_notifications_total',
+      help: 'notification delivery attempts by channel (webhook, email) and result (delivered, retry, failed, skipped)',
+      labelNames: ['channel', 'result'] as const,
+      registers: [registry],
+    }),
   };
 }
 

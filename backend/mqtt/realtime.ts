@@ -2,10 +2,13 @@ import { KeyedQueue } from '../../core/keyed-queue.js';
 import type { RedisRelay } from '../cluster/redis-relay.js';
 import type { CentralContext } from '../context.js';
 import type { Principal } from './acl.js';
+import { ALERT_ROW_COLUMNS, alertView, type AlertRow, type AlertView } from '../notify/events.js';
 import { deliverCommands } from './command-delivery.js';
 import type { ComponentState, DeviceStateStore, DeviceStatus } from './state-store.js';
 
 type Device = Extract<Principal, { kind: 'device' }>;
+/** Alerts carried in `client/state`: enough for any real household; the API lists them all. */
+const OPEN_ALERTS_SHOWN = 20;
 export type { DeviceStatus } from './state-store.js';
 
 /** What the realtime layer hears from a broker (embedded or external). */
@@ -81,6 +84,9 @@ export class Realtime implements BrokerEvents {
     });
     // What a sync batch brought (a backlog after an outage, or readings while MQTT was down) reaches
     // apps like live state, but never overwrites a fresher one (applySynced).
+    this.ctx.bus.on('realtime', 'alerts.changed', ({ deviceUuid }) => {
+      void this.#inOrder(deviceUuid, () => this.#push(deviceUuid));
+    });
     this.ctx.bus.on('realtime', 'sync.stored', ({ deviceUuid, components }) => {
       void this.#inOrder(deviceUuid, async () => {
         if ((await this.store.mergeSynced(deviceUuid, components)).length > 0) await this.#push(deviceUuid);
@@ -161,12 +167,33 @@ export class Realtime implements BrokerEvents {
   /** The full state of a device in the §4.6 shape, with flat per-type keys for types with one component. */
   async view(deviceUuid: string): Promise<Record<string, unknown>> {
     const s = (await this.store.get(deviceUuid)) ?? { device_status: 'OFFLINE' as DeviceStatus, components: {} };
-    const out: Record<string, unknown> = { device_status: s.device_status, components: s.components };
+    const out: Record<string, unknown> = {
+      device_status: s.device_status,
+      components: s.components,
+      alerts: await this.#openAlerts(deviceUuid),
+    };
     const byType = new Map<string, ComponentState[]>();
     for (const c of Object.values(s.components))
       byType.set(c.component_type, [...(byType.get(c.component_type) ?? []), c]);
     for (const [type, list] of byType) if (list.length === 1 && !(type in out)) out[type] = list[0]!.state;
     return out;
+  }
+
+  /**
+   * The device's alerts still awaiting someone (open or acknowledged, newest first): an app that
+   * connects, or reconnects after missing the push, sees an unanswered fall at once.
+   */
+  async #openAlerts(deviceUuid: string): Promise<AlertView[]> {
+    const rows = (await this.ctx.db.kysely
+      .selectFrom('device_alerts')
+      .innerJoin('devices', 'devices.id', 'device_alerts.device_id')
+      .select(ALERT_ROW_COLUMNS.map((c) => `device_alerts.${c}` as const))
+      .where('devices.device_uuid', '=', deviceUuid)
+      .where('device_alerts.status', 'in', ['open', 'acknowledged'])
+      .orderBy('device_alerts.ts', 'desc')
+      .limit(OPEN_ALERTS_SHOWN)
+      .execute()) as AlertRow[];
+    return rows.map((r) => alertView(r, Number(r.escalations)));
   }
 
   /** Runs `step` after every earlier step for the device; a failure is logged, never thrown at a broker. */

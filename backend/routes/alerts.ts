@@ -3,19 +3,25 @@ import { conflict, notFound } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
 import { authorizeDevice, currentUser } from '../http/guard.js';
 import { errors, params } from '../http/schemas.js';
+import { ALERT_ROW_COLUMNS, FALL_TYPES, alertView, type AlertRow } from '../notify/events.js';
+import { queueAlertNotifications } from '../notify/queue.js';
+import { queueCommand } from '../store/commands.js';
 
 const alertSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
     type: { type: 'string' },
-    status: { type: 'string', enum: ['open', 'acknowledged', 'cancelled'] },
+    status: { type: 'string', enum: ['open', 'acknowledged', 'cancelled', 'resolved'] },
     ts: { type: 'string' },
     node_id: { type: ['string', 'null'] },
     component_id: { type: ['string', 'null'] },
     prob: { type: ['number', 'null'] },
     acknowledged_by: { type: ['string', 'null'] },
     cancelled_by: { type: ['string', 'null'] },
+    reason: { type: ['string', 'null'] },
+    escalations: { type: 'integer' },
+    duplicates: { type: 'integer' },
   },
 } as const;
 
@@ -28,29 +34,12 @@ const alertParams = {
   },
 } as const;
 
-type Row = {
-  id: string;
-  type: string;
-  status: string;
-  ts: number;
-  node_id: string | null;
-  component_id: string | null;
-  prob: number | null;
-  acknowledged_by: string | null;
-  cancelled_by: string | null;
+/** The route's view of an alert: the shared row, with its escalation count rather than a round. */
+const view = (r: AlertRow) => {
+  const { escalation: _, ...rest } = alertView(r);
+  return { ...rest, escalations: Number(r.escalations) };
 };
-const view = (r: Row) => ({ ...r, ts: new Date(Number(r.ts)).toISOString() });
-const COLUMNS = [
-  'id',
-  'type',
-  'status',
-  'ts',
-  'node_id',
-  'component_id',
-  'prob',
-  'acknowledged_by',
-  'cancelled_by',
-] as const;
+const COLUMNS = ALERT_ROW_COLUMNS;
 
 /**
  * A hub's alerts (§4.3), for its owners and viewers: newest first; `ack` (a caregiver takes it) and
@@ -59,6 +48,8 @@ const COLUMNS = [
  */
 export function alertRoutes(app: FastifyInstance, ctx: CentralContext): void {
   const db = ctx.db.kysely;
+  const deviceUuidOf = async (id: number) =>
+    (await db.selectFrom('devices').select('device_uuid').where('id', '=', id).executeTakeFirstOrThrow()).device_uuid;
   app.get<{ Params: { device_id: number }; Querystring: { status?: string; limit: number } }>(
     '/api/devices/:device_id/alerts',
     {
@@ -72,7 +63,7 @@ export function alertRoutes(app: FastifyInstance, ctx: CentralContext): void {
           type: 'object',
           additionalProperties: false,
           properties: {
-            status: { type: 'string', enum: ['open', 'acknowledged', 'cancelled'] },
+            status: { type: 'string', enum: ['open', 'acknowledged', 'cancelled', 'resolved'] },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },
         },
@@ -83,7 +74,7 @@ export function alertRoutes(app: FastifyInstance, ctx: CentralContext): void {
       const { device_id } = request.params;
       await authorizeDevice(ctx, request, device_id, ['owner', 'viewer']);
       let q = db.selectFrom('device_alerts').select(COLUMNS).where('device_id', '=', device_id);
-      if (request.query.status) q = q.where('status', '=', request.query.status as Row['status'] as never);
+      if (request.query.status) q = q.where('status', '=', request.query.status as never);
       const rows = await q.orderBy('ts', 'desc').orderBy('seq', 'desc').limit(request.query.limit).execute();
       return rows.map(view);
     },
@@ -120,18 +111,49 @@ export function alertRoutes(app: FastifyInstance, ctx: CentralContext): void {
         const before = await find();
         if (!before) throw notFound('alert');
         if (action === 'ack' && before.status === 'cancelled') throw conflict('the alert was cancelled');
-        // Ack moves only an open alert (the first caregiver is kept); cancel any not yet cancelled.
-        await db
-          .updateTable('device_alerts')
-          .set(
-            action === 'ack'
-              ? { status: 'acknowledged', acknowledged_by: who, acknowledged_at: now }
-              : { status: 'cancelled', cancelled_by: who, cancelled_at: now },
-          )
-          .where('device_id', '=', device_id)
-          .where('id', '=', alert_id)
-          .where('status', 'in', action === 'ack' ? ['open'] : ['open', 'acknowledged'])
-          .execute();
+        if (before.status === 'resolved') throw conflict('the alert is resolved: detection is running again');
+        // Ack moves only an open alert (the first caregiver is kept); cancel any not yet ended. The
+        // change and the notices telling the other members are stored together.
+        const changed = await db.transaction().execute(async (trx) => {
+          const res = await trx
+            .updateTable('device_alerts')
+            .set(
+              action === 'ack'
+                ? { status: 'acknowledged', acknowledged_by: who, acknowledged_at: now }
+                : { status: 'cancelled', cancelled_by: who, cancelled_at: now },
+            )
+            .where('device_id', '=', device_id)
+            .where('id', '=', alert_id)
+            .where('status', 'in', action === 'ack' ? ['open'] : ['open', 'acknowledged'])
+            .executeTakeFirst();
+          if (Number(res.numUpdatedRows) !== 1) return false;
+          await queueAlertNotifications(
+            trx,
+            {
+              deviceId: device_id,
+              alertId: alert_id,
+              event: action === 'ack' ? 'alert_acknowledged' : 'alert_cancelled',
+              by: who,
+            },
+            now,
+          );
+          return true;
+        });
+        if (changed) {
+          const uuid = await deviceUuidOf(device_id);
+          ctx.bus.emit('alerts.changed', { deviceUuid: uuid });
+          ctx.bus.emit('notify.queued', {});
+          // "I'm OK" from the app silences the alarm in the home too (and clears the LAN alert).
+          if (action === 'cancel' && (FALL_TYPES as readonly string[]).includes(before.type))
+            await queueCommand(ctx, device_id, {
+              component_id: 'system',
+              component_type: 'system',
+              action: 'cancel_alert',
+              payload: { value: { alert_id, by: who } },
+            }).catch((err: unknown) =>
+              request.log.warn({ err, device_id, alert_id }, 'the hub could not be told of the cancel'),
+            );
+        }
         request.log.info({ device_id, alert_id, action, by: who }, `alert ${action}`);
         return view((await find())!);
       },

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { badRequest, notFound, unprocessable } from '../../core/errors.js';
 import { actionsFor } from '../../sync/component-actions.js';
@@ -6,9 +5,8 @@ import type { CentralContext } from '../context.js';
 import { authorizeDevice, currentUser } from '../http/guard.js';
 import { errors, id, ident, iso, params, text, uuid } from '../http/schemas.js';
 import { audit } from '../store/audit.js';
+import { queueCommand } from '../store/commands.js';
 
-/** How long a command waits for an offline hub before it expires. */
-const COMMAND_TTL_MS = 10 * 60_000;
 const VALUE_MAX_BYTES = 1024;
 
 interface CommandBody {
@@ -28,44 +26,7 @@ export function commandRoutes(app: FastifyInstance, ctx: CentralContext): void {
   const db = ctx.db.kysely;
   const bearer = [{ bearer: [] }];
 
-  const queue = async (
-    deviceId: number,
-    c: { component_id: string; component_type: string; action: string; payload: Record<string, unknown> },
-  ) => {
-    const device = await db
-      .selectFrom('devices')
-      .select(['device_uuid', 'status'])
-      .where('id', '=', deviceId)
-      .executeTakeFirstOrThrow();
-    if (device.status !== 'provisioned')
-      throw unprocessable('the hub has no credentials yet: it cannot receive commands');
-    const now = ctx.clock.now();
-    const commandId = randomUUID();
-    const expiresAt = now + COMMAND_TTL_MS;
-    await db
-      .insertInto('device_commands')
-      .values({
-        id: commandId,
-        device_id: deviceId,
-        component_id: c.component_id,
-        component_type: c.component_type,
-        action: c.action,
-        payload: JSON.stringify({
-          command_id: commandId,
-          component_type: c.component_type,
-          ...c.payload,
-          expires_at: new Date(expiresAt).toISOString(),
-        }),
-        status: 'queued',
-        result: null,
-        created_at: now,
-        expires_at: expiresAt,
-        updated_at: now,
-      })
-      .execute();
-    ctx.bus.emit('command.queued', { deviceId, deviceUuid: device.device_uuid, commandId });
-    return commandId;
-  };
+  const queue = (deviceId: number, c: Parameters<typeof queueCommand>[2]) => queueCommand(ctx, deviceId, c);
 
   app.post<{ Params: { device_id: number }; Body: CommandBody }>(
     '/api/devices/:device_id/command',

@@ -11,6 +11,7 @@ import {
 import type { CentralContext } from '../context.js';
 import { errors, uuid } from '../http/schemas.js';
 import { syncedComponents } from '../mqtt/synced-state.js';
+import { queueAlertNotifications } from '../notify/queue.js';
 import { recordAlerts } from '../store/alerts.js';
 import { storeRecords } from '../store/telemetry.js';
 
@@ -93,8 +94,19 @@ export function syncRoutes(app: FastifyInstance, ctx: CentralContext): void {
         accepted.push({ record: r, ts: repairedTs(r, body, bootOk, now) });
       }
       await storeRecords(ctx.db.kysely, device.id, accepted, now, ctx.telemetry);
-      if (accepted.some((a) => a.record.lane === 'alert'))
-        await recordAlerts(ctx.db.kysely, { id: device.id, uuid: device.deviceUuid }, accepted, now);
+      if (accepted.some((a) => a.record.lane === 'alert')) {
+        // An alert and the notifications telling people of it are stored together, or neither is
+        // (then the hub, not acked, sends it again).
+        const changes = await ctx.db.kysely.transaction().execute(async (trx) => {
+          const list = await recordAlerts(trx, { id: device.id, uuid: device.deviceUuid }, accepted, now);
+          for (const c of list) await queueAlertNotifications(trx, c, now);
+          return list;
+        });
+        if (changes.length > 0) {
+          ctx.bus.emit('alerts.changed', { deviceUuid: device.deviceUuid });
+          ctx.bus.emit('notify.queued', {});
+        }
+      }
       const components = syncedComponents(accepted.map((a) => a.record));
       if (Object.keys(components).length > 0)
         ctx.bus.emit('sync.stored', { deviceUuid: device.deviceUuid, components });

@@ -1,59 +1,120 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { SyncRecord } from '../../sync/records.js';
-import type { Database } from '../db/types.js';
+import type { Database, DeviceAlertsTable } from '../db/types.js';
+import type { AlertChange } from '../notify/queue.js';
 
 const ALERT_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
+ * Opens an alert unless one with its id exists for the device (a re-sent record, a second instance
+ * raising the same silence): resolves whether this call opened it.
+ */
+export async function openAlert(
+  db: Kysely<Database>,
+  a: Pick<
+    Insertable<DeviceAlertsTable>,
+    'id' | 'device_id' | 'type' | 'ts' | 'seq' | 'node_id' | 'component_id' | 'prob' | 'created_at' | 'reason'
+  >,
+): Promise<boolean> {
+  const res = await db
+    .insertInto('device_alerts')
+    .values({
+      ...a,
+      status: 'open',
+      acknowledged_by: null,
+      acknowledged_at: null,
+      cancelled_by: null,
+      cancelled_at: null,
+      escalated_at: null,
+      resolved_at: null,
+    })
+    .onConflict((oc) => oc.columns(['device_id', 'id']).doNothing())
+    .executeTakeFirst();
+  return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+const text = (v: unknown, max: number): string | null => (typeof v === 'string' ? v.slice(0, max) : null);
+
+/** An alert record's type on central: a fall (by the model, or by the radar's own flag alone), or detection down. */
+function alertType(r: SyncRecord): string {
+  if (r.metric === 'detection_down') return 'detection_down';
+  if (r.metric === 'radar_fall_state' || r.data?.['by'] === 'sensor') return 'fall_sensor';
+  return 'fall';
+}
+
+/**
  * The alerts a stored sync batch raises or ends: an alert-lane `alert` record opens one (its
- * `data.alert_id` when the hub gave one, else `{device_uuid}:{seq}`), a `fall_cancelled` record (the
- * "I'm OK" button on the hub) cancels the open one it names. Idempotent: a re-sent batch changes
- * nothing. Returns the ids of alerts newly opened.
+ * `data.alert_id` when the hub gave one, else `{device_uuid}:{seq}`) — a fall, or fall detection
+ * down on the hub (a silent node, a model that failed to load); a `fall_cancelled` record (the "I'm
+ * OK" button on the hub) cancels the open alert it names; a `detection_restored` record resolves the
+ * detection-down alert it names. Idempotent: a re-sent batch changes nothing. Returns what changed,
+ * for the members to be told (in the same transaction).
  */
 export async function recordAlerts(
   db: Kysely<Database>,
   device: { id: number; uuid: string },
   records: { record: SyncRecord; ts: number }[],
   now: number,
-): Promise<string[]> {
-  const opened: string[] = [];
+): Promise<AlertChange[]> {
+  const changes: AlertChange[] = [];
   for (const { record: r, ts } of records) {
     if (r.lane !== 'alert') continue;
     const given = r.data?.['alert_id'];
     if (r.type === 'alert') {
       const id = typeof given === 'string' && ALERT_ID.test(given) ? given : `${device.uuid}:${r.seq}`;
       const prob = r.data?.['prob'];
-      const node = r.data?.['node_id'];
+      const type = alertType(r);
+      const opened = await openAlert(db, {
+        id,
+        device_id: device.id,
+        type,
+        ts,
+        seq: r.seq,
+        node_id: text(r.data?.['node_id'], 64) ?? r.node_id ?? null,
+        component_id: r.component_id ?? null,
+        prob: typeof prob === 'number' && Number.isFinite(prob) ? prob : null,
+        created_at: now,
+        reason: text(r.data?.['reason'], 256),
+      });
+      if (opened)
+        changes.push({
+          deviceId: device.id,
+          alertId: id,
+          event: type === 'detection_down' ? 'detection_down' : 'fall_alert',
+        });
+    } else if (typeof given === 'string' && r.metric === 'fall_duplicates') {
+      // A running total: the largest wins, whatever order the records arrive in.
+      const n = r.data?.['duplicates'];
+      if (Number.isSafeInteger(n) && (n as number) > 0)
+        await db
+          .updateTable('device_alerts')
+          .set({ duplicates: n as number })
+          .where('id', '=', given)
+          .where('device_id', '=', device.id)
+          .where('duplicates', '<', n as number)
+          .execute();
+    } else if (typeof given === 'string' && (r.metric === 'fall_cancelled' || r.metric === 'detection_restored')) {
+      const cancel = r.metric === 'fall_cancelled';
       const res = await db
-        .insertInto('device_alerts')
-        .values({
-          id,
-          device_id: device.id,
-          type: r.metric === 'radar_fall_state' ? 'fall_sensor' : 'fall',
-          status: 'open',
-          ts,
-          seq: r.seq,
-          node_id: typeof node === 'string' ? node.slice(0, 64) : (r.node_id ?? null),
-          component_id: r.component_id ?? null,
-          prob: typeof prob === 'number' && Number.isFinite(prob) ? prob : null,
-          acknowledged_by: null,
-          acknowledged_at: null,
-          cancelled_by: null,
-          cancelled_at: null,
-          created_at: now,
-        })
-        .onConflict((oc) => oc.columns(['device_id', 'id']).doNothing())
-        .executeTakeFirst();
-      if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) opened.push(id);
-    } else if (r.metric === 'fall_cancelled' && typeof given === 'string') {
-      await db
         .updateTable('device_alerts')
-        .set({ status: 'cancelled', cancelled_by: 'hub button', cancelled_at: ts })
+        .set(
+          cancel
+            ? { status: 'cancelled', cancelled_by: 'hub button', cancelled_at: ts }
+            : { status: 'resolved', resolved_at: ts },
+        )
         .where('id', '=', given)
         .where('device_id', '=', device.id)
-        .where('status', '!=', 'cancelled')
-        .execute();
+        .where('status', 'in', ['open', 'acknowledged'])
+        .where('type', cancel ? 'not in' : 'in', ['detection_down', 'hub_offline'])
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) > 0)
+        changes.push({
+          deviceId: device.id,
+          alertId: given,
+          event: cancel ? 'alert_cancelled' : 'detection_restored',
+          ...(cancel ? { by: 'the hub button' } : {}),
+        });
     }
   }
-  return opened;
+  return changes;
 }

@@ -12,9 +12,9 @@ import { CentralClient } from './client.js';
 import { Uploader } from './uploader.js';
 
 /** Events that mean someone may be hurt: the alert lane (sent at once, fsync'd, never evicted). */
-const ALERT_EVENTS = new Set(['radar_fall_state', 'fall_detected']);
+const ALERT_EVENTS = new Set(['radar_fall_state', 'fall_detected', 'detection_down']);
 /** Not alerts themselves, but sent with them: the samples recorded after a fall alert, its cancellation. */
-const ALERT_LANE_EVENTS = new Set(['fall_recording', 'fall_cancelled']);
+const ALERT_LANE_EVENTS = new Set(['fall_recording', 'fall_cancelled', 'fall_duplicates', 'detection_restored']);
 
 export interface HubSyncDeps {
   config: AresConfig;

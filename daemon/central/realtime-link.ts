@@ -16,6 +16,11 @@ export interface RealtimeDeps {
   onReset: () => void;
   /** system/reload_components: fetch the component list now. */
   onReload: () => void;
+  /**
+   * system/cancel_alert: a caregiver cancelled the alert in the app ("I'm OK"): the alarm in the
+   * home stops and the LAN hears of it. Resolves whether the hub knew the alert open.
+   */
+  onCancelAlert?: (alertId: string, by: string) => Promise<boolean>;
 }
 
 /** State changes are coalesced: a radar reporting every second must not mean a message per reading. */
@@ -154,6 +159,15 @@ export class RealtimeLink {
         } else if (action === 'reload_components') {
           this.deps.onReload();
           answer('done', { result: { reloaded: true } });
+        } else if (action === 'cancel_alert') {
+          const v = (body.value ?? {}) as { alert_id?: unknown; by?: unknown };
+          if (typeof v.alert_id !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(v.alert_id)) {
+            answer('failed', { error: 'value.alert_id: expected an alert id' });
+            return;
+          }
+          const by = typeof v.by === 'string' ? v.by.slice(0, 320) : 'app';
+          const cancelled = (await this.deps.onCancelAlert?.(v.alert_id, by)) ?? false;
+          answer('done', { result: { cancelled } });
         } else if (action === 'change_wifi' || action === 'ota_notify') {
           // Applied by the BLE/Wi-Fi and OTA work; acknowledged so central knows the hub has it.
           answer('done', { result: { acknowledged: true } });

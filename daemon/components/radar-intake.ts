@@ -6,8 +6,9 @@ import type { ComponentOutput, Pipeline } from './pipeline.js';
 
 /**
  * Radar frames from LAN nodes (POST /events from legacy CareDian firmware, or `local/{node}/radar`
- * over MQTT) become readings of the `radar` component whose `config.node_id` names the node. A node
- * with no such component is accepted and reported once: central decides what is attached.
+ * over MQTT) become readings of the `radar` component whose `config.node_id` names the node, then go
+ * to fall detection. A node with no such component is accepted and reported once: central decides
+ * what is attached.
  */
 export class RadarIntake {
   readonly #unattributed = new Set<string>();
@@ -18,6 +19,8 @@ export class RadarIntake {
       clock: Clock;
       components: () => readonly ComponentSpec[];
       log: Logger;
+      /** Fall detection (the radar's model and decision), told of each attributed frame once it is stored. */
+      onFrame?: (nodeId: string, frame: RadarFrame) => void;
     },
   ) {}
 
@@ -44,16 +47,11 @@ export class RadarIntake {
       value: frame[metric],
       ts,
     }));
-    if (frame.fall_state === 1)
-      outputs.push({
-        componentId: component.id,
-        componentType: 'radar',
-        kind: 'event',
-        name: 'radar_fall_state',
-        data: { node_id: nodeId, node_ts: frame.ts },
-        ts,
-      });
-    return Promise.all(outputs.map((o) => this.deps.pipeline.emitStored(o))).then(() => undefined);
+    // The sensor's own fall flag is a reading here; whether it is an alert is the fall decision's
+    // call (its mode: sensor_or_model, sensor_only, …), made after the frame is stored.
+    return Promise.all(outputs.map((o) => this.deps.pipeline.emitStored(o))).then(() =>
+      this.deps.onFrame?.(nodeId, frame),
+    );
   }
 
   /**

@@ -46,10 +46,18 @@ interface OpenAlert {
   prob: number | null;
   status: 'open' | 'cancelled';
   componentId: number;
+  componentType: string;
   settings: AlertSettings;
   raisedAt: number;
-  cancelBy?: 'button';
+  cancelBy?: 'button' | 'app';
+  /** Suppressed duplicates of this alert, and how many central has been told of. */
+  duplicates: number;
+  reported: number;
+  reportTimer?: NodeJS.Timeout | undefined;
 }
+
+/** Duplicate counts are coalesced: one record per alert per this long at most. */
+const DUPLICATES_REPORT_MS = 10_000;
 
 /** Alerts kept in the retained LAN message (newest first). */
 const KEPT = 20;
@@ -79,11 +87,63 @@ export class AlertDesk {
     this.deps.pipeline.on('alert-desk', (out) => this.#onOutput(out));
   }
 
-  stop(): void {
+  /** Stops listening; duplicate counts not yet reported are reported now. */
+  async stop(): Promise<void> {
     this.deps.pipeline.off('alert-desk');
+    await this.flushDuplicates();
   }
 
-  async raise(a: { id: string; nodeId: string; prob: number | null; componentId: number; settings: AlertSettings }) {
+  /**
+   * Decisions the cooldown suppressed as duplicates of `alertId`: counted on the alert (the LAN
+   * message shows `duplicates`) and reported to central as a `fall_duplicates` record carrying the
+   * running total, coalesced to one record per DUPLICATES_REPORT_MS per alert.
+   */
+  duplicates(alertId: string, count: number): void {
+    const a = this.#alerts.find((x) => x.id === alertId);
+    if (!a) return;
+    a.duplicates += count;
+    if (a.reportTimer) return;
+    a.reportTimer = setTimeout(() => {
+      a.reportTimer = undefined;
+      void this.#reportDuplicates(a);
+    }, DUPLICATES_REPORT_MS);
+    a.reportTimer.unref();
+  }
+
+  /** Reports every pending duplicate count now (shutdown, tests). */
+  async flushDuplicates(): Promise<void> {
+    const pending = this.#alerts.filter((a) => a.reportTimer);
+    for (const a of pending) {
+      clearTimeout(a.reportTimer);
+      a.reportTimer = undefined;
+    }
+    await Promise.all(pending.map((a) => this.#reportDuplicates(a)));
+  }
+
+  async #reportDuplicates(a: OpenAlert): Promise<void> {
+    if (a.duplicates === a.reported) return;
+    a.reported = a.duplicates;
+    await this.deps.pipeline
+      .emitStored({
+        componentId: a.componentId,
+        componentType: a.componentType,
+        kind: 'event',
+        name: 'fall_duplicates',
+        data: { alert_id: a.id, node_id: a.node_id, duplicates: a.duplicates },
+        ts: this.deps.clock.now(),
+      })
+      .catch((err: unknown) => this.deps.log.error({ err, alert_id: a.id }, 'duplicate count not stored'));
+    await this.#publish();
+  }
+
+  async raise(a: {
+    id: string;
+    nodeId: string;
+    prob: number | null;
+    componentId: number;
+    componentType: string;
+    settings: AlertSettings;
+  }) {
     const now = this.deps.clock.now();
     this.#alerts.unshift({
       id: a.id,
@@ -92,8 +152,11 @@ export class AlertDesk {
       prob: a.prob,
       status: 'open',
       componentId: a.componentId,
+      componentType: a.componentType,
       settings: a.settings,
       raisedAt: now,
+      duplicates: 0,
+      reported: 0,
     });
     this.#alerts.splice(KEPT);
     const alarm = a.settings.alarmComponentId;
@@ -106,20 +169,31 @@ export class AlertDesk {
     await this.#publish();
   }
 
-  /** Cancels the alert if it is open and inside its cancel window; resolves whether it did. */
-  async cancel(alertId: string, by: 'button'): Promise<boolean> {
+  /**
+   * Cancels an open alert; resolves whether it did. The hub's button counts only inside the cancel
+   * window (a press later is someone else's business); a cancel from the app (a caregiver, through
+   * central) counts at any time, and stops the alarm.
+   */
+  async cancel(alertId: string, how: { by: 'button' } | { by: 'app'; who: string }): Promise<boolean> {
     const a = this.#alerts.find((x) => x.id === alertId);
     const now = this.deps.clock.now();
-    if (!a || a.status !== 'open' || now - a.raisedAt > a.settings.cancelWindowS * 1000) return false;
+    if (!a || a.status !== 'open') return false;
+    if (how.by === 'button' && now - a.raisedAt > a.settings.cancelWindowS * 1000) return false;
     a.status = 'cancelled';
-    a.cancelBy = by;
-    this.deps.log.warn({ alert_id: alertId, by }, 'fall alert cancelled ("I\'m OK")');
+    a.cancelBy = how.by;
+    this.deps.log.warn({ alert_id: alertId, by: how.by }, 'fall alert cancelled ("I\'m OK")');
     await this.deps.pipeline.emitStored({
       componentId: a.componentId,
-      componentType: 'imu',
+      componentType: a.componentType,
       kind: 'event',
       name: 'fall_cancelled',
-      data: { alert_id: alertId, node_id: a.node_id, by, after_s: Math.round((now - a.raisedAt) / 100) / 10 },
+      data: {
+        alert_id: alertId,
+        node_id: a.node_id,
+        by: how.by,
+        ...(how.by === 'app' ? { who: how.who } : {}),
+        after_s: Math.round((now - a.raisedAt) / 100) / 10,
+      },
       ts: now,
     });
     const alarm = a.settings.alarmComponentId;
@@ -142,13 +216,20 @@ export class AlertDesk {
     // The newest open alert this button may cancel.
     const a = this.#alerts.find((x) => x.status === 'open' && x.settings.cancelButtonId === out.componentId);
     if (a)
-      void this.cancel(a.id, 'button').catch((err: unknown) =>
+      void this.cancel(a.id, { by: 'button' }).catch((err: unknown) =>
         this.deps.log.error({ err, alert_id: a.id }, 'fall alert cancel failed'),
       );
   }
 
   #publish(): Promise<void> {
-    const alerts = this.#alerts.map(({ id, node_id, ts, prob, status }) => ({ id, node_id, ts, prob, status }));
+    const alerts = this.#alerts.map(({ id, node_id, ts, prob, status, duplicates }) => ({
+      id,
+      node_id,
+      ts,
+      prob,
+      status,
+      duplicates,
+    }));
     return this.deps
       .publish(`alerts/${this.deps.deviceUuid}`, JSON.stringify({ alerts }), true)
       .catch((err: unknown) => this.deps.log.error({ err }, 'retained alert publish failed'));

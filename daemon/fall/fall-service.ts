@@ -1,15 +1,27 @@
 import { KeyedQueue } from '../../core/keyed-queue.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import type { DecisionSettings } from '../../models/runtime/decision.js';
-import { DECISION_MODES } from '../../models/runtime/decision.js';
 import type { Backend, LoadedModel } from '../../models/runtime/engine.js';
+import type { RadarFrame } from '../../models/runtime/radar-frame.js';
 import type { ComponentSpec } from '../../sync/components.js';
 import type { Pipeline } from '../components/pipeline.js';
 import type { Command } from '../../drivers/types.js';
 import { AlertDesk, alertSettings, type AlertSettings } from './alert-desk.js';
-import { ImuNode, type NodeAlert } from './imu-node.js';
+import { decisionSettings } from './decision-settings.js';
+import { DetectionWatch, type WatchedNode } from './detection-watch.js';
+import { ImuNode } from './imu-node.js';
 import { parseImuBatch } from './imu-payload.js';
+import { nodeCounters, type FallHealth, type Kind } from './fall-health.js';
+import { loadShippedRadarModel } from './fall-models.js';
+import { RadarNode } from './radar-node.js';
+
+export { loadShippedFallModel, loadShippedRadarModel } from './fall-models.js';
+export type { FallHealth } from './fall-health.js';
+
+/** How often silent nodes are looked for. */
+const SILENCE_CHECK_MS = 5000;
+
+const MODEL_OF: Record<Kind, string> = { imu: 'imu-fall', radar: 'radar-fall' };
 
 export interface FallServiceDeps {
   pipeline: Pipeline;
@@ -21,101 +33,95 @@ export interface FallServiceDeps {
   deviceUuid: string;
   /** Loads the imu-fall model (injectable: tests hand in a corrupt one). */
   loadModel: () => Promise<LoadedModel>;
+  /** Loads the radar-fall model; default the shipped one. */
+  loadRadarModel?: () => Promise<LoadedModel>;
   backend?: Backend;
   /** Switches the alarm component (the hub's component runtime). */
   command?: (componentId: number, cmd: Command) => Promise<unknown>;
 }
 
-export interface FallHealth {
-  /**
-   * `down` when detection cannot run (model missing or corrupt): the family must not believe it does.
-   * `off`: no imu component is attached, so nothing is loaded.
-   */
-  status: 'off' | 'starting' | 'running' | 'down';
+interface ModelSlot {
+  state: 'starting' | 'running' | 'down';
+  model?: LoadedModel;
   reason?: string;
-  model?: string;
-  backend?: string;
-  nodes: {
-    node_id: string;
-    component_id: number;
-    problem?: string;
-    batches: number;
-    gaps: number;
-    out_of_order: number;
-    dropped_windows: number;
-    suppressed: number;
-    last_batch_at: string | null;
-  }[];
-  alerts: number;
+  loading: Promise<void>;
 }
 
-/** The shipped imu-fall model on the best backend here (tfjs-node if installed, else wasm). */
-export async function loadShippedFallModel(): Promise<LoadedModel> {
-  // Imported when needed: TensorFlow.js is loaded only by hubs with an IMU.
-  const { createEngine } = await import('../../models/runtime/engine.js');
-  const { IMU_FEATURES } = await import('../../models/runtime/imu-features.js');
-  const { modelDir } = await import('../../models/runtime/model-dir.js');
-  return (await createEngine()).load(modelDir('imu-fall'), IMU_FEATURES);
+interface Entry {
+  kind: Kind;
+  node: ImuNode | RadarNode;
+  component: ComponentSpec;
+  /** The component and settings it was built for: a change starts the node afresh. */
+  key: string;
 }
 
 /**
- * Fall detection on the hub for IMU nodes: `local/{node_id}/imu` batches from the node that an `imu`
- * component names (`config.node_id`), through that node's stream and decision, to an alert: a
- * `fall_detected` record in the outbox's alert lane (committed at once, sent at once) with the
- * seconds of samples before it, a `fall_recording` of the seconds after, and the retained
- * `alerts/{device_uuid}` on the LAN broker so a phone on the home Wi-Fi hears of it without the
- * internet. A model that fails to load leaves the hub running, with detection reported down.
+ * Fall detection on the hub. IMU batches (`local/{node_id}/imu`) and radar frames (`local/{node_id}/
+ * radar`, `POST /events`) from the node an `imu` or `radar` component names (`config.node_id`) go
+ * through that node's stream and decision (for a radar, with the sensor's own fall flag) to an alert:
+ * a `fall_detected` record in the outbox's alert lane (committed at once, sent at once) with what
+ * came before it, a `fall_recording` of what followed, the alarm, and the retained
+ * `alerts/{device_uuid}` on the LAN broker. Each model loads when the first component needing it
+ * appears. A model that fails to load leaves the hub running, with detection reported down (a radar
+ * then still decides on its own flag).
  */
 export class FallService {
-  #model: LoadedModel | undefined;
-  #status: FallHealth['status'] | 'off' = 'off';
-  #reason: string | undefined;
-  readonly #nodes = new Map<string, { node: ImuNode; componentId: number; key: string }>();
+  readonly #models = new Map<Kind, ModelSlot>();
+  readonly #nodes = new Map<string, Entry>();
   readonly #problems = new Map<string, { componentId: number; problem: string }>();
   readonly #queue = new KeyedQueue((err, nodeId) =>
     this.deps.log.error({ err, node_id: nodeId }, 'fall detection step failed'),
   );
   readonly desk: AlertDesk;
+  readonly watch: DetectionWatch;
   #alerts = 0;
+  /** When each node was last heard from (any data, even data no model can run on). */
+  readonly #lastHeard = new Map<string, number>();
+  #silenceTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: FallServiceDeps) {
     this.desk = new AlertDesk(deps);
+    this.watch = new DetectionWatch(deps);
   }
 
   /**
-   * The component list changed: the model is loaded when the first imu component appears (a hub
+   * The component list changed: a model is loaded when the first component needing it appears (a hub
    * without one never loads TensorFlow.js and its memory).
    */
   apply(list: readonly ComponentSpec[]): void {
-    if (this.#started || !list.some((c) => c.component_type === 'imu')) return;
-    this.#started = this.start();
-  }
-
-  #started: Promise<void> | undefined;
-
-  async start(): Promise<void> {
-    this.#status = 'starting';
-    this.desk.start();
-    try {
-      this.#model = await this.deps.loadModel();
-      this.#status = 'running';
-      this.deps.log.info(
-        { model: `${this.#model.meta.name}@${this.#model.meta.version}`, backend: this.#model.backend },
-        'fall detection running',
-      );
-    } catch (err) {
-      this.#status = 'down';
-      this.#reason = (err as Error).message;
-      this.deps.log.error({ err }, 'fall detection is DOWN: the model could not be loaded');
+    for (const kind of ['imu', 'radar'] as const)
+      if (!this.#models.has(kind) && list.some((c) => c.component_type === kind)) this.#load(kind);
+    if (this.#models.size > 0 && !this.#silenceTimer) {
+      this.desk.start();
+      // Silent nodes are looked for from now on, every few seconds (a node's limit is ≥ 5 s).
+      this.#silenceTimer = setInterval(() => void this.checkNodes(), SILENCE_CHECK_MS);
+      this.#silenceTimer.unref();
     }
   }
 
+  /** Resolves once every model asked for has loaded or failed. */
+  async ready(): Promise<void> {
+    await Promise.all([...this.#models.values()].map((m) => m.loading));
+  }
+
+  /** Reports nodes silent past their limit (and nodes heard again); the timer runs it, tests call it. */
+  checkNodes(): Promise<void> {
+    const nodes: WatchedNode[] = [];
+    for (const c of this.deps.components()) {
+      const nodeId = c.config?.['node_id'];
+      if ((c.component_type === 'imu' || c.component_type === 'radar') && typeof nodeId === 'string')
+        nodes.push({ nodeId, component: c, lastHeardAt: this.#lastHeard.get(nodeId) ?? null });
+    }
+    return this.watch.check(nodes);
+  }
+
   async stop(): Promise<void> {
-    this.desk.stop();
-    await this.#started;
+    if (this.#silenceTimer) clearInterval(this.#silenceTimer);
+    await this.ready();
     await this.#queue.idle();
-    this.#model?.dispose();
-    this.#model = undefined;
+    await this.desk.stop();
+    for (const m of this.#models.values()) m.model?.dispose();
+    this.#models.clear();
   }
 
   /**
@@ -123,31 +129,46 @@ export class FallService {
    * not stored (50 Hz of them would wear the SD card); what is stored, at once, is an alert.
    */
   fromMqtt(nodeId: string, payload: Buffer): void {
-    void this.#queue.run(nodeId, () => this.#accept(nodeId, payload));
+    void this.#queue.run(nodeId, () => this.#acceptImu(nodeId, payload));
   }
 
-  /** Resolves when every batch received so far has been processed (tests, shutdown). */
+  /** A radar frame, already validated and stored as readings (RadarIntake): its fall decision. */
+  fromRadar(nodeId: string, frame: RadarFrame): void {
+    void this.#queue.run(nodeId, () => this.#acceptRadar(nodeId, frame));
+  }
+
+  /** Resolves when everything received so far has been processed (tests, shutdown). */
   idle(): Promise<void> {
     return this.#queue.idle();
   }
 
   health(): FallHealth {
+    const slots = [...this.#models.entries()];
+    const down = slots.filter(([, m]) => m.state === 'down');
+    const loaded = slots.flatMap(([, m]) => (m.model ? [m.model] : []));
+    const status: FallHealth['status'] =
+      slots.length === 0
+        ? 'off'
+        : down.length > 0
+          ? 'down'
+          : slots.some(([, m]) => m.state === 'starting')
+            ? 'starting'
+            : 'running';
     return {
-      status: this.#status,
-      ...(this.#reason ? { reason: this.#reason } : {}),
-      ...(this.#model
-        ? { model: `${this.#model.meta.name}@${this.#model.meta.version}`, backend: this.#model.backend }
+      status,
+      ...(down.length > 0 ? { reason: down.map(([, m]) => m.reason).join('; ') } : {}),
+      ...(loaded.length > 0
+        ? {
+            model: loaded.map((m) => `${m.meta.name}@${m.meta.version}`).join(', '),
+            backend: loaded[0]!.backend,
+          }
         : {}),
       nodes: [
-        ...[...this.#nodes].map(([nodeId, { node, componentId }]) => ({
+        ...[...this.#nodes].map(([nodeId, e]) => ({
           node_id: nodeId,
-          component_id: componentId,
-          batches: node.counters.batches,
-          gaps: node.counters.gaps,
-          out_of_order: node.counters.outOfOrder,
-          dropped_windows: node.droppedWindows,
-          suppressed: node.suppressed,
-          last_batch_at: node.counters.lastBatchAt === null ? null : new Date(node.counters.lastBatchAt).toISOString(),
+          component_id: e.component.id,
+          kind: e.kind,
+          ...nodeCounters(e.node),
         })),
         ...[...this.#problems].map(([nodeId, p]) => ({
           node_id: nodeId,
@@ -162,122 +183,176 @@ export class FallService {
         })),
       ],
       alerts: this.#alerts,
+      detection_down: this.watch.status(),
     };
   }
 
-  async #accept(nodeId: string, payload: Buffer): Promise<void> {
-    await this.#started;
-    const model = this.#model;
-    if (!model) return; // detection is down; health says so
-    const component = this.deps
-      .components()
-      .find((c) => c.component_type === 'imu' && c.config?.['node_id'] === nodeId);
+  #load(kind: Kind): void {
+    const name = MODEL_OF[kind];
+    const load = kind === 'imu' ? this.deps.loadModel : (this.deps.loadRadarModel ?? loadShippedRadarModel);
+    const slot: ModelSlot = { state: 'starting', loading: Promise.resolve() };
+    this.#models.set(kind, slot);
+    slot.loading = load().then(
+      (model) => {
+        slot.model = model;
+        slot.state = 'running';
+        this.deps.log.info(
+          { model: `${model.meta.name}@${model.meta.version}`, backend: model.backend },
+          'fall detection running',
+        );
+      },
+      async (err: unknown) => {
+        slot.state = 'down';
+        slot.reason = (err as Error).message;
+        const fallback = kind === 'radar' ? ' (radars decide on their own fall flag meanwhile)' : '';
+        this.deps.log.error({ err, model: name }, `fall detection is DOWN: the model could not be loaded${fallback}`);
+        const component = this.deps.components().find((c) => c.component_type === kind);
+        if (component) await this.watch.modelDown(name, component, `${slot.reason}${fallback}`);
+      },
+    );
+  }
+
+  /** The component naming this node, its settings, and the node's state (made afresh when they change). */
+  #entry(
+    kind: Kind,
+    nodeId: string,
+    model: LoadedModel | undefined,
+    defaults: LoadedModel['meta']['decision'],
+  ): Entry | undefined {
+    const component = this.deps.components().find((c) => c.component_type === kind && c.config?.['node_id'] === nodeId);
     if (!component) {
       if (!this.#problems.has(nodeId))
-        this.deps.log.warn({ node_id: nodeId }, 'IMU data from a node no imu component names');
-      this.#problems.set(nodeId, { componentId: 0, problem: 'no imu component names this node (config.node_id)' });
-      return;
+        this.deps.log.warn({ node_id: nodeId }, `${kind} data from a node no ${kind} component names`);
+      this.#problems.set(nodeId, { componentId: 0, problem: `no ${kind} component names this node (config.node_id)` });
+      return undefined;
     }
+    const alerting = alertSettings(component);
+    const decided = decisionSettings(component, defaults, kind === 'radar');
+    const settings = typeof alerting === 'string' ? alerting : decided;
+    if (typeof settings === 'string') {
+      if (this.#problems.get(nodeId)?.problem !== settings)
+        this.deps.log.error(
+          { node_id: nodeId, component_id: component.id, problem: settings },
+          `${kind} component config`,
+        );
+      this.#problems.set(nodeId, { componentId: component.id, problem: settings });
+      this.#nodes.delete(nodeId);
+      return undefined;
+    }
+    this.#problems.delete(nodeId);
+    const key = `${component.id}:${model ? 'model' : 'sensor'}:${JSON.stringify(settings)}`;
+    const had = this.#nodes.get(nodeId);
+    if (had?.key === key) return had;
+    const recording = (alertId: string, after: number[][]) => this.#recording(component, nodeId, alertId, after);
+    const duplicates = (alertId: string, count: number) => this.desk.duplicates(alertId, count);
+    const node =
+      kind === 'imu'
+        ? new ImuNode(model!, settings, recording, duplicates)
+        : new RadarNode(model, settings, recording, duplicates);
+    const entry: Entry = { kind, node, component, key };
+    this.#nodes.set(nodeId, entry);
+    return entry;
+  }
+
+  async #heard(kind: Kind, nodeId: string): Promise<ModelSlot | undefined> {
+    await this.#models.get(kind)?.loading;
+    this.#lastHeard.set(nodeId, this.deps.clock.now());
+    await this.watch.heard(nodeId);
+    return this.#models.get(kind);
+  }
+
+  async #acceptImu(nodeId: string, payload: Buffer): Promise<void> {
+    const model = (await this.#heard('imu', nodeId))?.model;
+    if (!model) return; // detection is down; health and a detection_down alert say so
     const batch = parseImuBatch(payload);
     if (typeof batch === 'string') {
       this.deps.log.warn({ node_id: nodeId, problem: batch }, 'IMU batch invalid: dropped');
       return;
     }
-    const alerting = alertSettings(component);
-    const decided = decisionSettings(component, model);
-    const settings = typeof alerting === 'string' ? alerting : decided;
-    if (typeof settings === 'string') {
-      if (this.#problems.get(nodeId)?.problem !== settings)
-        this.deps.log.error({ node_id: nodeId, component_id: component.id, problem: settings }, 'imu component config');
-      this.#problems.set(nodeId, { componentId: component.id, problem: settings });
-      this.#nodes.delete(nodeId);
-      return;
-    }
-    this.#problems.delete(nodeId);
-    // A changed component or config starts the node afresh.
-    const key = `${component.id}:${JSON.stringify(settings)}`;
-    let entry = this.#nodes.get(nodeId);
-    if (!entry || entry.key !== key) {
-      const node = new ImuNode(model, settings, (alertId, after) => this.#recording(component, nodeId, alertId, after));
-      entry = { node, componentId: component.id, key };
-      this.#nodes.set(nodeId, entry);
-    }
+    const entry = this.#entry('imu', nodeId, model, model.meta.decision);
+    if (!entry) return;
     const now = this.deps.clock.now();
-    for (const alert of await entry.node.accept(batch, now))
-      await this.#raise(component, nodeId, alert, now, alerting as AlertSettings);
+    for (const alert of await (entry.node as ImuNode).accept(batch, now))
+      await this.#raise(
+        entry,
+        nodeId,
+        now,
+        { ...alert, by: 'model' },
+        { samples_before: alert.before, rate_hz: model.meta.rate_hz },
+      );
+  }
+
+  async #acceptRadar(nodeId: string, frame: RadarFrame): Promise<void> {
+    const slot = await this.#heard('radar', nodeId);
+    if (!slot) return; // no radar component at all: nothing to decide for
+    // Without its model a radar still has its own flag: decided on that alone (sensor_only).
+    const defaults = slot.model?.meta.decision ?? {
+      mode: 'sensor_only' as const,
+      threshold: 0.5,
+      smoothing: 1,
+      sustain: 1,
+      cooldown_s: 300,
+    };
+    const entry = this.#entry('radar', nodeId, slot.model, defaults);
+    if (!entry) return;
+    const now = this.deps.clock.now();
+    for (const alert of await (entry.node as RadarNode).accept(frame, now))
+      await this.#raise(entry, nodeId, now, alert, { frames_before: alert.before, node_ts: frame.ts });
   }
 
   async #raise(
-    component: ComponentSpec,
+    entry: Entry,
     nodeId: string,
-    alert: NodeAlert,
     now: number,
-    settings: AlertSettings,
+    alert: { id: string; prob: number | null; by: 'model' | 'sensor' | 'both' },
+    recorded: Record<string, unknown>,
   ): Promise<void> {
     this.#alerts++;
-    const model = this.#model!;
-    this.deps.log.warn({ node_id: nodeId, alert_id: alert.id, prob: alert.prob }, 'FALL DETECTED');
+    const model = this.#models.get(entry.kind)?.model;
+    const settings = alertSettings(entry.component) as AlertSettings;
+    this.deps.log.warn({ node_id: nodeId, alert_id: alert.id, prob: alert.prob, by: alert.by }, 'FALL DETECTED');
     // Stored first (the alert lane commits and fsyncs at once), then told to the LAN.
     await this.deps.pipeline.emitStored({
-      componentId: component.id,
-      componentType: 'imu',
+      componentId: entry.component.id,
+      componentType: entry.kind,
       kind: 'event',
       name: 'fall_detected',
       data: {
         alert_id: alert.id,
         node_id: nodeId,
         prob: alert.prob,
-        model: `${model.meta.name}@${model.meta.version}`,
-        rate_hz: model.meta.rate_hz,
-        samples_before: alert.before,
+        by: alert.by,
+        model: model ? `${model.meta.name}@${model.meta.version}` : null,
+        ...recorded,
       },
       ts: now,
     });
     // The alarm and the LAN, once the record is safe.
-    await this.desk.raise({ id: alert.id, nodeId, prob: alert.prob, componentId: component.id, settings });
+    await this.desk.raise({
+      id: alert.id,
+      nodeId,
+      prob: alert.prob,
+      componentId: entry.component.id,
+      componentType: entry.kind,
+      settings,
+    });
   }
 
   #recording(component: ComponentSpec, nodeId: string, alertId: string, after: number[][]): void {
+    const kind = component.component_type;
+    const rate = this.#models.get(kind === 'radar' ? 'radar' : 'imu')?.model?.meta.rate_hz ?? 0;
     this.deps.pipeline
       .emitStored({
         componentId: component.id,
-        componentType: 'imu',
+        componentType: kind,
         kind: 'event',
         name: 'fall_recording',
-        data: { alert_id: alertId, node_id: nodeId, rate_hz: this.#model?.meta.rate_hz ?? 0, samples_after: after },
+        data:
+          kind === 'radar'
+            ? { alert_id: alertId, node_id: nodeId, frames_after: after }
+            : { alert_id: alertId, node_id: nodeId, rate_hz: rate, samples_after: after },
         ts: this.deps.clock.now(),
       })
       .catch((err: unknown) => this.deps.log.error({ err, alert_id: alertId }, 'fall recording not stored'));
   }
-}
-
-/**
- * The node's decision: the model's defaults, overridden by the component's config (`threshold`,
- * `smoothing`, `sustain`, `cooldown_s`, `mode`). An IMU has no fall flag of its own, so only
- * `model_only` makes sense; a sensor mode is a configuration error, reported, never guessed around.
- */
-export function decisionSettings(component: ComponentSpec, model: LoadedModel): DecisionSettings | string {
-  const cfg = component.config ?? {};
-  const d = model.meta.decision;
-  const mode = cfg['mode'] ?? 'model_only';
-  if (!(DECISION_MODES as readonly unknown[]).includes(mode))
-    return `config.mode: expected one of ${DECISION_MODES.join(', ')}`;
-  if (mode !== 'model_only')
-    return `config.mode: ${String(mode)} needs a sensor fall flag, which an IMU does not have; use model_only`;
-  const num = (k: string, def: number, ok: (v: number) => boolean, what: string): number | string => {
-    const v = cfg[k] ?? def;
-    return typeof v === 'number' && ok(v) ? v : `config.${k}: expected ${what}`;
-  };
-  const threshold = num('threshold', d.threshold, (v) => v > 0 && v < 1, 'a number between 0 and 1');
-  const smoothing = num('smoothing', d.smoothing, (v) => Number.isInteger(v) && v >= 1 && v <= 20, 'an integer 1–20');
-  const sustain = num('sustain', d.sustain, (v) => Number.isInteger(v) && v >= 1 && v <= 20, 'an integer 1–20');
-  const cooldown = num('cooldown_s', d.cooldown_s, (v) => v >= 0 && v <= 3600, 'seconds, 0–3600');
-  for (const v of [threshold, smoothing, sustain, cooldown]) if (typeof v === 'string') return v;
-  return {
-    mode: 'model_only',
-    threshold: threshold as number,
-    smoothing: smoothing as number,
-    sustain: sustain as number,
-    cooldown_s: cooldown as number,
-  };
 }

@@ -44,6 +44,7 @@ export class ImuNode {
   #resampler: Resampler | undefined;
   #rateHz = 0;
   #lastSeq: number | undefined;
+  #lastAlertId: string | undefined;
   readonly #ring: Float32Array;
   #ringLen = 0;
   readonly #after: { id: string; samples: number[][] }[] = [];
@@ -52,6 +53,8 @@ export class ImuNode {
     private readonly model: LoadedModel,
     private readonly settings: DecisionSettings,
     private readonly onRecording: (alertId: string, after: number[][]) => void,
+    /** Decisions suppressed in the cooldown of `alertId`: duplicates of it, linked, never dropped silently. */
+    private readonly onDuplicates: (alertId: string, count: number) => void = () => undefined,
   ) {
     this.#stream = new ImuStream(model, settings);
     this.#ring = new Float32Array(Math.round(RECORD_BEFORE_S * model.meta.rate_hz) * IMU_CHANNELS);
@@ -82,8 +85,11 @@ export class ImuNode {
     const samples = this.#resampler!.push(batch.samples);
     this.#record(samples);
     this.#stream.push(samples);
-    const raised = await this.#stream.flush();
-    return raised.map((a) => this.#alert(a));
+    const suppressedBefore = this.#stream.suppressed;
+    const raised = (await this.#stream.flush()).map((a) => this.#alert(a));
+    const duplicates = this.#stream.suppressed - suppressedBefore;
+    if (duplicates > 0 && this.#lastAlertId) this.onDuplicates(this.#lastAlertId, duplicates);
+    return raised;
   }
 
   get suppressed(): number {
@@ -96,6 +102,7 @@ export class ImuNode {
 
   #alert(a: ImuAlert): NodeAlert {
     const id = randomUUID();
+    this.#lastAlertId = id;
     this.#after.push({ id, samples: [] });
     return { id, prob: a.prob, before: this.#ringSamples() };
   }

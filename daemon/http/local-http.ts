@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { fallMetrics } from './fall-metrics.js';
 import type { Logger } from '../../core/logger.js';
 import type { NodeRegistry } from '../broker/nodes.js';
 import type { SyncHealth } from '../central/hub-sync.js';
@@ -70,7 +71,10 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
 
   app.get('/healthz', async () => {
     const h = deps.health();
-    const allOk = h.components.every((c) => c.health === 'ok') && h.fall?.status !== 'down';
+    const allOk =
+      h.components.every((c) => c.health === 'ok') &&
+      h.fall?.status !== 'down' &&
+      (h.fall?.detection_down.length ?? 0) === 0;
     return {
       status: h.provisioned && h.centralReachable && allOk ? 'ok' : 'degraded',
       provisioned: h.provisioned,
@@ -91,7 +95,7 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
             disk_written_bytes: diskWrittenBytes(),
           }
         : {},
-      fall: h.fall ?? { status: 'off', nodes: [], alerts: 0 },
+      fall: h.fall ?? { status: 'off', nodes: [], alerts: 0, detection_down: [] },
       components: h.components.map((c) => ({
         id: c.id,
         component_type: c.component_type,
@@ -140,8 +144,11 @@ export async function buildLocalHttp(deps: LocalHttpDeps): Promise<FastifyInstan
     registers: [registry],
   });
 
+  const updateFall = fallMetrics(registry);
+
   app.get('/metrics', async (_req, reply) => {
     const h = deps.health();
+    updateFall(h.fall, Date.now());
     clockSynced.set(h.clockSynced ? 1 : 0);
     const written = diskWrittenBytes();
     if (written !== null) diskWritten.set(written);

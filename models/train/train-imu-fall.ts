@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { FallDecision, type DecisionSettings } from '../runtime/decision.js';
 import { createEngine } from '../runtime/engine.js';
 import { fileMetrics, replaySamples, type FileResult } from '../runtime/file-metrics.js';
@@ -18,6 +17,7 @@ import { IMU_FEATURE_COUNT, IMU_FEATURES } from '../runtime/imu-features.js';
 import { IMU_HOP, IMU_WINDOW } from '../runtime/imu-windows.js';
 import type { ModelMeta } from '../runtime/meta.js';
 import { SISFALL_RATE_HZ, readSisFall } from '../runtime/sisfall.js';
+import { denseClassifier, fitScaler, fitWeighted } from './fit.js';
 import {
   VALIDATION_SUBJECTS,
   labelled,
@@ -41,18 +41,6 @@ const EPOCHS = Number(args.epochs);
 const BATCH = 512;
 const log = (m: string) => void process.stderr.write(`[train:imu-fall] ${m}\n`);
 
-/** mulberry32: a small seeded PRNG for the batch order. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 tf.env().set('PROD', true);
 await tf.setBackend('cpu');
 const all = listRecordings(args.data);
@@ -66,75 +54,11 @@ const rows = y.length;
 const positives = y.reduce((s, v) => s + v, 0);
 log(`training: ${train.length} recordings, ${rows} windows (${positives} fall windows)`);
 
-// Scaler from the training windows.
-const mean = new Array<number>(IMU_FEATURE_COUNT).fill(0);
-const std = new Array<number>(IMU_FEATURE_COUNT).fill(0);
-for (let i = 0; i < rows; i++)
-  for (let k = 0; k < IMU_FEATURE_COUNT; k++) mean[k]! += x[i * IMU_FEATURE_COUNT + k]! / rows;
-for (let i = 0; i < rows; i++)
-  for (let k = 0; k < IMU_FEATURE_COUNT; k++) std[k]! += (x[i * IMU_FEATURE_COUNT + k]! - mean[k]!) ** 2 / rows;
-for (let k = 0; k < IMU_FEATURE_COUNT; k++) std[k] = Math.sqrt(std[k]!) || 1;
-const xs = new Float32Array(x.length);
-for (let i = 0; i < x.length; i++) xs[i] = (x[i]! - mean[i % IMU_FEATURE_COUNT]!) / std[i % IMU_FEATURE_COUNT]!;
-
-// A small dense network: a few thousand multiply-adds per decision, fast on every backend.
-const model = tfl.sequential({
-  layers: [
-    tfl.layers.dense({
-      units: 32,
-      activation: 'relu',
-      inputShape: [IMU_FEATURE_COUNT],
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: SEED }),
-    }),
-    tfl.layers.dense({
-      units: 16,
-      activation: 'relu',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: SEED + 1 }),
-    }),
-    tfl.layers.dense({
-      units: 1,
-      activation: 'sigmoid',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: SEED + 2 }),
-    }),
-  ],
-});
-const optimizer = tf.train.adam(0.003);
-// Falls are rare windows: weight them up so the loss does not learn "never".
+// Scaler from the training windows, then the network, fitted with fall windows weighted up (rare).
+const { mean, std, xs } = fitScaler(x, rows, IMU_FEATURE_COUNT);
+const model = denseClassifier(IMU_FEATURE_COUNT, SEED);
 const posWeight = Math.min(30, (rows - positives) / Math.max(1, positives));
-const random = prng(SEED);
-const order = Array.from({ length: rows }, (_, i) => i);
-for (let epoch = 1; epoch <= EPOCHS; epoch++) {
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  let lossSum = 0;
-  for (let b = 0; b < rows; b += BATCH) {
-    const idx = order.slice(b, b + BATCH);
-    const bx = new Float32Array(idx.length * IMU_FEATURE_COUNT);
-    const by = new Float32Array(idx.length);
-    idx.forEach((r, i) => {
-      bx.set(xs.subarray(r * IMU_FEATURE_COUNT, (r + 1) * IMU_FEATURE_COUNT), i * IMU_FEATURE_COUNT);
-      by[i] = y[r]!;
-    });
-    const loss = optimizer.minimize(
-      () =>
-        tf.tidy(() => {
-          const xt = tf.tensor2d(bx, [idx.length, IMU_FEATURE_COUNT]);
-          const yt = tf.tensor2d(by, [idx.length, 1]);
-          const p = tf.clipByValue(model.apply(xt, { training: true }) as tf.Tensor, 1e-6, 1 - 1e-6);
-          const one = tf.scalar(1);
-          const w = tf.add(tf.mul(yt, posWeight - 1), one);
-          const bce = tf.neg(tf.add(tf.mul(yt, tf.log(p)), tf.mul(tf.sub(one, yt), tf.log(tf.sub(one, p)))));
-          return tf.mean(tf.mul(bce, w)) as tf.Scalar;
-        }),
-      true,
-    );
-    lossSum += (await loss!.data())[0]! * idx.length;
-    loss!.dispose();
-  }
-  if (epoch % 5 === 0 || epoch === 1) log(`epoch ${epoch}: loss ${(lossSum / rows).toFixed(4)}`);
-}
+await fitWeighted(model, xs, y, IMU_FEATURE_COUNT, { epochs: EPOCHS, batch: BATCH, seed: SEED, posWeight, log });
 
 // Decision settings chosen on the training recordings only (validation stays unseen): the
 // smallest smoothing/sustain and the threshold that best balance file-level sensitivity and

@@ -107,6 +107,16 @@ for (const target of await dbTargets())
       ]);
       const a = json<{ id: string; status: string; cancelled_by: string }[]>(await list()).find((x) => x.id === id);
       t.match(a, { status: 'cancelled', cancelled_by: 'hub button' });
+      // Suppressed duplicates: a running total, the largest kept whatever the order.
+      await sync(dev, [
+        rec(12, { type: 'event', metric: 'fall_duplicates', data: { alert_id: id, duplicates: 7 } }),
+        rec(13, { type: 'event', metric: 'fall_duplicates', data: { alert_id: id, duplicates: 3 } }),
+        rec(14, { type: 'event', metric: 'fall_duplicates', data: { alert_id: id, duplicates: 'lots' } }),
+      ]);
+      t.match(
+        json<{ id: string }[]>(await list()).find((x) => x.id === id),
+        { duplicates: 7 },
+      );
       // Another hub naming this alert id changes nothing here.
       await sync(other, [rec(3, { type: 'event', metric: 'fall_cancelled', data: { alert_id: ALERT } })]);
       t.equal(json<unknown[]>(await list(owner.auth, other.deviceId)).length, 0);

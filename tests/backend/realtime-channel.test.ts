@@ -273,6 +273,58 @@ async function suite(t: Test, target: RealtimeTarget) {
     t.match(app.last(), { components: { '3': { name: 'Hall', state: { humidity: 45 }, at: T + 11_000 } } });
   });
 
+  t.test('a fall alert reaches apps in client/state; ack and cancel update it; the hub hears the cancel', async (t) => {
+    const s = await target.setup(t);
+    const owner = await newUser(s.c.app);
+    const dev = await provisioned(s.c, owner.auth);
+    const app = await appWatch(t, s, owner, dev.uuid);
+    const hub = await hubConnect(t, s, dev);
+    const res = await signedInject(s.c, dev.hub, {
+      method: 'POST',
+      url: '/api/sync/batches',
+      body: Buffer.from(
+        JSON.stringify({
+          device_uuid: dev.uuid,
+          boot_id: '0a1b2c3d-4e5f-4071-8293-a4b5c6d7e8f9',
+          records: [
+            {
+              seq: 1,
+              mono_ms: 1,
+              clock_synced: true,
+              lane: 'alert',
+              type: 'alert',
+              ts: Date.now(),
+              component_type: 'imu',
+              component_id: '4',
+              metric: 'fall_detected',
+              data: { alert_id: 'fall-rt', node_id: 'pendant', prob: 0.98 },
+            },
+          ],
+        }),
+      ),
+      secret: dev.secret,
+    });
+    t.equal(res.statusCode, 200, res.body);
+    const alerts = () => (app.last()['alerts'] ?? []) as { id: string; status: string }[];
+    await until('the app sees the open alert', () => alerts()[0]?.status === 'open');
+    t.match(alerts(), [{ id: 'fall-rt', type: 'fall', node_id: 'pendant', prob: 0.98, escalation: 0 }]);
+    const act = (action: string) =>
+      s.c.app.inject({
+        method: 'POST',
+        url: `/api/devices/${dev.deviceId}/alerts/fall-rt/${action}`,
+        headers: owner.auth,
+      });
+    t.equal((await act('ack')).statusCode, 200);
+    await until('acknowledged', () => alerts()[0]?.status === 'acknowledged');
+    t.equal((await act('cancel')).statusCode, 200);
+    await until('no alert left open', () => alerts().length === 0);
+    await until('the hub is told to stand its alarm down', () =>
+      hub.commands.some((c) => c.topic === `commands/${dev.uuid}/system/cancel_alert`),
+    );
+    const cmd = hub.commands.find((c) => c.topic.endsWith('/cancel_alert'))!;
+    t.match(JSON.parse(cmd.payload), { value: { alert_id: 'fall-rt', by: owner.email } });
+  });
+
   t.test('presence: ONLINE, OFFLINE when the hub vanishes, full state on request; hostile payloads', async (t) => {
     const s = await target.setup(t);
     const owner = await newUser(s.c.app);

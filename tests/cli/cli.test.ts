@@ -193,6 +193,22 @@ t.test('fall replay: usage errors exit 2; a file that cannot be read is an error
   });
 });
 
+t.test('fall replay: radar JSON lines go through radar-fall, one line per file (§4.9)', async (t) => {
+  const fixtures = fileURLToPath(new URL('../fixtures/radar/', import.meta.url));
+  const fall = path.join(fixtures, 'fall.jsonl');
+  const adl = path.join(fixtures, 'adl.jsonl');
+  const r = ares(['fall', 'replay', fall, adl]);
+  t.equal(r.status, 0, r.stderr);
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { file: string; alerts: { t_s: number; prob: number | null }[] });
+  t.equal(lines.length, 2);
+  t.match(lines[0], { file: fall, alerts: [{ t_s: Number, prob: Number }] }, 'the simulated fall raises an alert');
+  t.equal(lines[0]!.alerts.length, 1);
+  t.same(lines[1], { file: adl, alerts: [] }, 'sitting watching TV raises none');
+});
+
 t.test('central create-admin', async (t) => {
   const env = { ARES_CENTRAL_DATA_DIR: tempDir(t) };
   const args = ['central', 'create-admin', '--email', 'a@b.example', '--password-stdin'];

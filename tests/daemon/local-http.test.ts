@@ -32,6 +32,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   await nodes.add('mqttnode');
   const pipeline = new Pipeline(silentLogger());
   const outputs: ComponentOutput[] = [];
+  const frames: [string, number][] = [];
   pipeline.on('test', (o) => void outputs.push(o));
   const components: ComponentSpec[] = [
     {
@@ -49,6 +50,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
     clock: new ManualClock(),
     components: () => components,
     log: silentLogger(),
+    onFrame: (nodeId, frame) => void frames.push([nodeId, frame.fall_state]),
   });
   const app = await buildLocalHttp({
     log: silentLogger(),
@@ -73,7 +75,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
     onRadarFrame: async (nodeId, frame) => radar.accept(nodeId, frame),
   });
   t.teardown(() => app.close());
-  return { app, outputs, radar };
+  return { app, outputs, radar, frames };
 }
 
 t.test('POST /events accepts the CareDian radar JSON unchanged from registered legacy nodes', async (t) => {
@@ -93,7 +95,19 @@ t.test('POST /events accepts the CareDian radar JSON unchanged from registered l
   );
   const fall = await s.app.inject({ method: 'POST', url: '/events', payload: { ...FRAME, fall_state: 1 } });
   t.equal(fall.statusCode, 202);
-  t.match(s.outputs.at(-1), { kind: 'event', name: 'radar_fall_state', data: { node_id: 'radar1', node_ts: 12345 } });
+  t.match(s.outputs.at(-2), { name: 'fall_state', value: 1 }, 'the sensor flag is a reading');
+  t.notOk(
+    s.outputs.some((o) => o.kind === 'event'),
+    'not an alert by itself: the fall decision (its mode) decides',
+  );
+  t.same(
+    s.frames,
+    [
+      ['radar1', 0],
+      ['radar1', 1],
+    ],
+    'each stored frame goes on to fall detection',
+  );
 });
 
 t.test('unknown, unpinned-address and MQTT-only nodes get 403', async (t) => {
@@ -197,7 +211,7 @@ t.test('/healthz and /metrics', async (t) => {
         last_upload_at: '2026-11-23T12:00:00.000Z',
         disk_written_bytes: health.buffer.disk_written_bytes,
       },
-      fall: { status: 'off', nodes: [], alerts: 0 },
+      fall: { status: 'off', nodes: [], alerts: 0, detection_down: [] },
       components: [{ id: 7, component_type: 'radar', health: 'ok' }],
     },
     'degraded while central is unreachable',

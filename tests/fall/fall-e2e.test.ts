@@ -82,4 +82,20 @@ t.test('a fall streamed by a LAN node reaches the LAN at once and central with i
   t.ok(data.samples_before.length > 150, 'with the samples before it');
   const recording = stored.find((r) => r.metric === 'fall_recording')!;
   t.equal((JSON.parse(recording.data!) as { alert_id: string }).alert_id, data.alert_id, 'and the recording after it');
+
+  // A caregiver cancels in the app: central tells the hub, which marks it cancelled for the LAN too.
+  const listed = await api('GET', `/api/devices/${deviceId}/alerts`, undefined, user);
+  t.match(listed.body, [{ id: data.alert_id, status: 'open', type: 'fall' }]);
+  const cancel = await api('POST', `/api/devices/${deviceId}/alerts/${data.alert_id}/cancel`, {}, user);
+  t.equal(cancel.status, 200, JSON.stringify(cancel.body));
+  await until(
+    'the LAN hears the cancel from the app',
+    () => (JSON.parse(lan.at(-1)!) as { alerts: { status: string }[] }).alerts[0]?.status === 'cancelled',
+    20_000,
+  );
+  await until(
+    'the hub recorded who cancelled',
+    async () => (await rows()).some((r) => r.metric === 'fall_cancelled' && /"by":"app"/.test(r.data ?? '')),
+    20_000,
+  );
 });
