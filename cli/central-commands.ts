@@ -1,5 +1,5 @@
 import type { Command } from './command.js';
-import { loadCliConfig, oneShotLogger, runUntilSignal, serviceLogger } from './runtime.js';
+import { loadCliConfig, oneShotLogger, runUntilSignal, serviceLogger, serviceNotifier } from './runtime.js';
 import { AresError } from '../core/errors.js';
 
 export const centralCommands: Command[] = [
@@ -13,8 +13,12 @@ export const centralCommands: Command[] = [
       const log = serviceLogger(config);
       // Imported when run: `ares hub` on a Pi must not load central's modules.
       const { startCentral } = await import('../backend/central.js');
-      const central = await startCentral(config, log);
-      return runUntilSignal(log, () => central.close());
+      const central = await startCentral(config, log); // HTTP and MQTT listen once it resolves
+      const notifier = serviceNotifier(log);
+      const mqtt = central.mqttPort === undefined ? 'external MQTT' : `mqtt :${central.mqttPort}`;
+      notifier.ready(`central ${central.url}, ${mqtt}`);
+      notifier.start();
+      return runUntilSignal(log, () => central.close(), notifier);
     },
   },
   {

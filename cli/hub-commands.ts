@@ -1,6 +1,7 @@
 import { AresError } from '../core/errors.js';
+import type { Hub } from '../daemon/hub.js';
 import type { Command } from './command.js';
-import { loadCliConfig, oneShotLogger, runUntilSignal, serviceLogger } from './runtime.js';
+import { loadCliConfig, oneShotLogger, runUntilSignal, serviceLogger, serviceNotifier } from './runtime.js';
 
 /** The node registry and hub.db, imported when a `nodes` command runs. */
 async function nodeModules() {
@@ -9,6 +10,19 @@ async function nodeModules() {
     import('../daemon/state/hub-db.js'),
   ]);
   return { NodeRegistry, openHubDb };
+}
+
+/** The hub's line in `systemctl status`: what a person checks first, cheap enough to poll. */
+function hubStatusLine(hub: Hub): string {
+  const s = hub.status();
+  const ports = hub.ports();
+  const ok = s.runtime.filter((c) => c.health === 'ok').length;
+  const tls = ports.mqttTls === undefined ? '' : ` (tls :${ports.mqttTls})`;
+  return (
+    `hub ${s.deviceUuid ?? '?'}: mqtt :${ports.mqtt}${tls}, http :${ports.http}, ` +
+    `provisioned=${s.provisioned ? 'yes' : 'no'}, central=${s.central.reachable ? 'reachable' : 'unreachable'}, ` +
+    `components=${ok}/${s.runtime.length} ok, fall=${s.fall}`
+  );
 }
 
 export const hubCommands: Command[] = [
@@ -23,8 +37,11 @@ export const hubCommands: Command[] = [
       const log = serviceLogger(config);
       const { Hub } = await import('../daemon/hub.js');
       const hub = new Hub(config, log);
-      await hub.start();
-      return runUntilSignal(log, () => hub.stop());
+      await hub.start(); // throws before READY=1: systemd sees the start fail
+      const notifier = serviceNotifier(log);
+      notifier.ready(hubStatusLine(hub));
+      notifier.start(() => hubStatusLine(hub));
+      return runUntilSignal(log, () => hub.stop(), notifier);
     },
   },
   {

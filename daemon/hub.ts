@@ -22,7 +22,7 @@ import { buildLocalHttp } from './http/local-http.js';
 import { readBoardIdentity } from './identity/board.js';
 import { boardChanged, loadOrCreateIdentity, type HubIdentity } from './identity/identity.js';
 import { RadarIntake } from './components/radar-intake.js';
-import { FallService, loadShippedFallModel } from './fall/fall-service.js';
+import { FallService, loadShippedFallModel, type FallHealth } from './fall/fall-service.js';
 import type { LoadedModel } from '../models/runtime/engine.js';
 import { openHubDb } from './state/hub-db.js';
 
@@ -54,6 +54,8 @@ export interface HubStatus extends LinkStatus {
   deviceUuid: string | undefined;
   boardChanged: boolean;
   runtime: ComponentStatus[];
+  /** Fall detection as /healthz reports it (for `systemctl status`). */
+  fall: FallHealth['status'];
 }
 
 /**
@@ -100,6 +102,7 @@ export class Hub {
       deviceUuid: this.#identity?.deviceUuid,
       boardChanged: this.#identity ? boardChanged(this.#identity) : false,
       runtime: this.#runtime?.status() ?? [],
+      fall: this.#fall?.health().status ?? 'off',
     };
   }
 
