@@ -9,28 +9,23 @@
 import { HUB_NODE_FLAGS } from '../daemon/node-flags.js';
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { createAdmin } from '../backend/admin-bootstrap.js';
-import { startCentral } from '../backend/central.js';
-import { loadConfig } from '../core/config.js';
-import { HostRoot } from '../core/host-root.js';
 import { silentLogger } from '../core/logger.js';
 import { LocalBroker } from '../daemon/broker/local-broker.js';
 import { NodeRegistry } from '../daemon/broker/nodes.js';
 import { Pipeline } from '../daemon/components/pipeline.js';
 import { RadarIntake } from '../daemon/components/radar-intake.js';
-import { readBoardIdentity } from '../daemon/identity/board.js';
-import { enrollmentRecord, loadOrCreateIdentity } from '../daemon/identity/identity.js';
 import { openHubDb } from '../daemon/state/hub-db.js';
 import { systemClock } from '../core/clock.js';
 import { CONFIG_SCHEMA } from '../core/config-schema.js';
 import { Outbox } from '../sync/outbox.js';
+import { BENCH_COMPONENTS, provisionedHub, rssMb } from './lib/provisioned-hub.js';
 
 const CONFIG_SCHEMA_COMMIT_MS = CONFIG_SCHEMA.hub.buffer_commit_ms.default as number;
 
@@ -170,11 +165,6 @@ async function brokerThroughput(dir: string): Promise<{ hub: number; stored: num
   return { hub: bestHub, stored: bestStored, bare: bestBare };
 }
 
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024;
-}
-
 /** Starts a child, returns its RSS after `settleMs`, and kills it. */
 async function childRss(
   args: string[],
@@ -198,72 +188,10 @@ async function childRss(
 }
 
 async function hubIdleRss(dir: string): Promise<{ hub: number; bare: number; withModel: number; components: number }> {
-  // A real central (in this process, not measured) that the hub child provisions against.
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      'central.data_dir': join(dir, 'central'),
-      'central.port': 0,
-      'central.mqtt_port': 0,
-      'log.level': 'silent',
-    },
-  });
-  const central = await startCentral(config, silentLogger());
+  const hub = await provisionedHub(dir);
   try {
-    await createAdmin(config, silentLogger(), 'root@bench.invalid', 'root-password', central.ctx.db);
-    const api = async (method: 'POST', url: string, payload: object, auth?: string) => {
-      const res = await central.app.inject({
-        method,
-        url,
-        payload,
-        ...(auth ? { headers: { authorization: auth } } : {}),
-      });
-      if (res.statusCode >= 300) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
-      return res.json<Record<string, unknown>>();
-    };
-    const token = async (email: string, password: string) =>
-      `Bearer ${(await api('POST', '/auth/login', { email, password }))['access_token'] as string}`;
-    const admin = await token('root@bench.invalid', 'root-password');
-    await api('POST', '/auth/register', { username: 'u', email: 'u@bench.invalid', password: 'user-password' });
-    const user = await token('u@bench.invalid', 'user-password');
-
-    const hostRoot = join(dir, 'host');
-    cpSync(join(ROOT, 'tests/fixtures/hosts/pi4'), hostRoot, { recursive: true });
-    for (const tree of ['thermal-pi4', 'iio-dht22', 'system-pi4'])
-      cpSync(join(ROOT, 'tests/fixtures/hosts', tree), hostRoot, { recursive: true, force: true });
-    writeFileSync(
-      join(hostRoot, 'proc/cpuinfo'),
-      'Serial\t\t: 10000000beefcafe\nModel\t\t: Raspberry Pi 4 Model B Rev 1.4\n',
-    );
-    const stateDir = join(dir, 'hub');
-    const { identity } = loadOrCreateIdentity(stateDir, await readBoardIdentity(new HostRoot(hostRoot)), 'Standard');
-    const rec = enrollmentRecord(identity);
-    const device = await api('POST', '/api/devices/preregister', rec, admin);
-    await api('POST', '/api/devices/claim', { cpu_serial: rec.cpu_serial, claim_code: rec.claim_code }, user);
-    const components = [
-      { component_type: 'led', pin_number: 17 },
-      { component_type: 'relay', pin_number: 27 },
-      { component_type: 'button', pin_number: 23 },
-      { component_type: 'pir', pin_number: 24 },
-      { component_type: 'dht22', pin_number: 4 },
-      { component_type: 'cpu_temp' },
-      { component_type: 'system' },
-    ];
-    for (const c of components)
-      await api('POST', `/api/components/devices/${String(device['device_id'])}/components`, c, user);
-
-    const env = {
-      ...process.env,
-      ARES_HUB_STATE_DIR: stateDir,
-      ARES_HUB_HOST_ROOT: hostRoot,
-      ARES_HUB_CENTRAL_URL: central.url,
-      ARES_HUB_GPIO: 'sim',
-      ARES_HUB_MQTT_PORT: '0',
-      ARES_HUB_HTTP_PORT: '0',
-      ARES_LOG_LEVEL: 'info',
-    };
-    const started = (out: string) => (out.match(/"msg":"component started"/g) ?? []).length >= components.length;
-    const hub = await childRss([...HUB_NODE_FLAGS, join(ROOT, 'dist/cli/ares.js'), 'hub'], env, started, 5000);
+    const args = [...HUB_NODE_FLAGS, join(ROOT, 'dist/cli/ares.js'), 'hub'];
+    const idle = await childRss(args, hub.env, (o) => hub.started(o), 5000);
     const bare = await childRss(
       ['-e', 'console.log("ready"); setInterval(() => {}, 1000)'],
       process.env,
@@ -271,21 +199,16 @@ async function hubIdleRss(dir: string): Promise<{ hub: number; bare: number; wit
       5000,
     );
     // The same hub with an IMU node attached: it loads the fall model (TensorFlow.js, wasm).
-    await api(
-      'POST',
-      `/api/components/devices/${String(device['device_id'])}/components`,
-      { component_type: 'imu', config: { node_id: 'pendant' } },
-      user,
-    );
+    await hub.addImu();
     const withModel = await childRss(
-      [...HUB_NODE_FLAGS, join(ROOT, 'dist/cli/ares.js'), 'hub'],
-      env,
-      (o) => started(o) && o.includes('"msg":"fall detection running"'),
+      args,
+      hub.env,
+      (o) => hub.started(o) && o.includes('"msg":"fall detection running"'),
       5000,
     );
-    return { hub, bare, withModel, components: components.length };
+    return { hub: idle, bare, withModel, components: BENCH_COMPONENTS.length };
   } finally {
-    await central.close();
+    await hub.close();
   }
 }
 
