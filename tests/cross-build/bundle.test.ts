@@ -11,6 +11,7 @@ import { walkFiles } from '../../cross-build/lib/fsutil.js';
 import { packageDirs } from '../../cross-build/lib/prod-modules.js';
 import { startStack } from '../helpers/stack.js';
 import { until } from '../helpers/wait.js';
+import { publishSyntheticFall } from '../helpers/pendant-fall.js';
 
 /*
  * `npm run build:pi -- --arch arm64` for real: the bundle and both .debs into a temp folder, then what
@@ -382,17 +383,7 @@ async function suite(): Promise<void> {
     const lan: string[] = [];
     phone.on('message', (_topic, payload) => lan.push(payload.toString()));
     await phone.subscribeAsync('alerts/#');
-    const samples: number[][] = [];
-    for (let i = 0; i < 250; i++) samples.push([0, -1, 0, 0, 0, 0]);
-    for (let i = 0; i < 10; i++) samples.push([0, -0.16, 0, 183, 0, 0]);
-    for (let i = 0; i < 3; i++) samples.push([3.5, -4.7, 1.2, 549, 244, 0]);
-    for (let i = 0; i < 600; i++) samples.push([1, 0, 0, 0, 0, 0]);
-    for (let i = 0, seq = 0; i < samples.length; i += 50, seq++)
-      await phone.publishAsync(
-        'local/pendant/imu',
-        JSON.stringify({ seq, rate_hz: 50, samples: samples.slice(i, i + 50) }),
-        { qos: 1 },
-      );
+    await publishSyntheticFall(phone, 'pendant');
     await until('the LAN hears the alert', () => lan.length > 0, 90_000).catch((err: Error) =>
       t.fail(`${err.message}${tail()}`),
     );

@@ -7,6 +7,7 @@ import { openHubDb } from '../../daemon/state/hub-db.js';
 import { SimGpioPort } from '../../drivers/gpio/sim.js';
 import { startStack } from '../helpers/stack.js';
 import { fastWait, until } from '../helpers/wait.js';
+import { publishSyntheticFall } from '../helpers/pendant-fall.js';
 
 /*
  * The whole path: a LAN node streams IMU batches to the hub's broker, the hub's model sees a fall,
@@ -51,19 +52,7 @@ t.test('a fall streamed by a LAN node reaches the LAN at once and central with i
   phone.on('message', (_topic, payload) => lan.push(payload.toString()));
   await phone.subscribeAsync('alerts/#');
 
-  const samples: number[][] = [];
-  for (let i = 0; i < 250; i++) samples.push([0, -1, 0, 0, 0, 0]);
-  for (let i = 0; i < 10; i++) samples.push([0, -0.16, 0, 183, 0, 0]);
-  for (let i = 0; i < 3; i++) samples.push([3.5, -4.7, 1.2, 549, 244, 0]);
-  for (let i = 0; i < 600; i++) samples.push([1, 0, 0, 0, 0, 0]);
-  for (let i = 0, seq = 0; i < samples.length; i += 50, seq++)
-    await phone.publishAsync(
-      'local/pendant/imu',
-      JSON.stringify({ seq, rate_hz: 50, samples: samples.slice(i, i + 50) }),
-      {
-        qos: 1,
-      },
-    );
+  await publishSyntheticFall(phone, 'pendant');
   await until('the LAN hears the alert', () => lan.length > 0, 10_000);
   t.match(JSON.parse(lan[0]!), { alerts: [{ node_id: 'pendant', status: 'open' }] });
 
