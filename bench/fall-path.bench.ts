@@ -13,7 +13,6 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import { systemClock } from '../core/clock.js';
-import { CONFIG_SCHEMA } from '../core/config-schema.js';
 import { silentLogger } from '../core/logger.js';
 import { LocalBroker } from '../daemon/broker/local-broker.js';
 import { NodeRegistry } from '../daemon/broker/nodes.js';
@@ -25,8 +24,8 @@ import { openHubDb } from '../daemon/state/hub-db.js';
 import { createEngine } from '../models/runtime/engine.js';
 import { IMU_FEATURES } from '../models/runtime/imu-features.js';
 import { modelDir } from '../models/runtime/model-dir.js';
-import { Outbox } from '../sync/outbox.js';
 import type { ComponentSpec } from '../sync/components.js';
+import { benchOutbox } from './lib/bench-outbox.js';
 
 const FALLS = Number(process.env['ARES_BENCH_FALLS'] ?? 100);
 const LOAD_S = Number(process.env['ARES_BENCH_LOAD_S'] ?? 15);
@@ -60,17 +59,7 @@ for (let i = 0; i < 10; i++) {
 const broker = new LocalBroker(silentLogger(), nodes);
 const port = await broker.start(0, '127.0.0.1');
 const pipeline = new Pipeline(silentLogger());
-const outbox = new Outbox({
-  path: join(dir, 'buffer.db'),
-  maxBytes: 256 * 1024 * 1024,
-  commitMs: CONFIG_SCHEMA.hub.buffer_commit_ms.default as number,
-  clock: systemClock,
-  bootId: '00000000-0000-4000-8000-000000000000',
-  monoMs: () => performance.now(),
-  clockSynced: () => true,
-  log: silentLogger(),
-});
-outbox.start();
+const outbox = benchOutbox(dir);
 let lastArrival = 0;
 const latencies: number[] = [];
 pipeline.on('outbox', async (out) => {

@@ -23,11 +23,8 @@ import { Pipeline } from '../daemon/components/pipeline.js';
 import { RadarIntake } from '../daemon/components/radar-intake.js';
 import { openHubDb } from '../daemon/state/hub-db.js';
 import { systemClock } from '../core/clock.js';
-import { CONFIG_SCHEMA } from '../core/config-schema.js';
-import { Outbox } from '../sync/outbox.js';
 import { BENCH_COMPONENTS, provisionedHub, rssMb } from './lib/provisioned-hub.js';
-
-const CONFIG_SCHEMA_COMMIT_MS = CONFIG_SCHEMA.hub.buffer_commit_ms.default as number;
+import { benchOutbox } from './lib/bench-outbox.js';
 
 const MESSAGES = 20_000;
 const STORED_MESSAGES = 2_000;
@@ -110,17 +107,7 @@ async function brokerThroughput(dir: string): Promise<{ hub: number; stored: num
   hubBroker.onNodeMessage = (node, stream, payload) => radar.fromMqtt(node, stream, payload);
 
   // The production path adds the outbox: a PUBACK waits for the group commit (default interval).
-  const outbox = new Outbox({
-    path: join(dir, 'buffer.db'),
-    maxBytes: 256 * 1024 * 1024,
-    commitMs: CONFIG_SCHEMA_COMMIT_MS,
-    clock: systemClock,
-    bootId: '00000000-0000-4000-8000-000000000000',
-    monoMs: () => performance.now(),
-    clockSynced: () => true,
-    log: silentLogger(),
-  });
-  outbox.start();
+  const outbox = benchOutbox(dir);
 
   let bestHub = 0;
   let bestStored = 0;

@@ -11,12 +11,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { systemClock } from '../core/clock.js';
-import { CONFIG_SCHEMA } from '../core/config-schema.js';
 import { silentLogger } from '../core/logger.js';
 import { Outbox } from '../sync/outbox.js';
 import type { NewRecord } from '../sync/records.js';
+import { DEFAULT_COMMIT_MS } from './lib/bench-outbox.js';
 
-const DEFAULT_COMMIT_MS = CONFIG_SCHEMA.hub.buffer_commit_ms.default as number;
 const WINDOW_S = 6;
 const SINGLE_RECORDS = 1_000;
 const NORMAL_RECORDS = 50_000;

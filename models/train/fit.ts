@@ -1,6 +1,9 @@
 // The fitting both fall models share: a seeded PRNG, the standardising scaler, the small dense
 // network, and our own seeded mini-batch loop (tfjs's fit() shuffle cannot be seeded) with a
 // class-weighted binary cross-entropy. Same operations in the same order: byte-identical weights.
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
@@ -106,4 +109,33 @@ export async function fitWeighted(
     }
     if (epoch % 5 === 0 || epoch === 1) opts.log(`epoch ${epoch}: loss ${(lossSum / rows).toFixed(4)}`);
   }
+}
+
+/**
+ * Writes the model as `dir/model.json` + `dir/weights.bin` (the layers-model format the hub's engine
+ * loads) with a fixed save date, so two trainings with the same seeds give byte-identical files.
+ * Returns the sha256 of the weights, for meta.json.
+ */
+export async function saveLayersModel(model: tfl.LayersModel, dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  let weightsSha = '';
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const data = Buffer.from(artifacts.weightData as ArrayBuffer);
+      weightsSha = createHash('sha256').update(data).digest('hex');
+      writeFileSync(join(dir, 'weights.bin'), data);
+      writeFileSync(
+        join(dir, 'model.json'),
+        `${JSON.stringify({
+          format: 'layers-model',
+          generatedBy: artifacts.generatedBy,
+          convertedBy: null,
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+        })}\n`,
+      );
+      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return weightsSha;
 }

@@ -3,8 +3,7 @@
 // artifacts, meta.json and the metrics the model card quotes. Reproducible: the weights are seeded,
 // and the batch order comes from our own seeded shuffle (tfjs's fit() shuffle cannot be seeded), on
 // the deterministic cpu backend.
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,7 +16,7 @@ import { IMU_FEATURE_COUNT, IMU_FEATURES } from '../runtime/imu-features.js';
 import { IMU_HOP, IMU_WINDOW } from '../runtime/imu-windows.js';
 import type { ModelMeta } from '../runtime/meta.js';
 import { SISFALL_RATE_HZ, readSisFall } from '../runtime/sisfall.js';
-import { denseClassifier, fitScaler, fitWeighted } from './fit.js';
+import { denseClassifier, fitScaler, fitWeighted, saveLayersModel } from './fit.js';
 import {
   VALIDATION_SUBJECTS,
   labelled,
@@ -107,26 +106,7 @@ for (const smoothing of [1, 2, 3])
 log(`decision (chosen on training files): ${JSON.stringify(best!.settings)} → ${JSON.stringify(best!.m)}`);
 
 // Save the artifacts, then validate by loading them the way the hub does.
-mkdirSync(args.out, { recursive: true });
-let weightsSha = '';
-await model.save(
-  tf.io.withSaveHandler(async (artifacts) => {
-    const data = Buffer.from(artifacts.weightData as ArrayBuffer);
-    weightsSha = createHash('sha256').update(data).digest('hex');
-    writeFileSync(join(args.out, 'weights.bin'), data);
-    writeFileSync(
-      join(args.out, 'model.json'),
-      `${JSON.stringify({
-        format: 'layers-model',
-        generatedBy: artifacts.generatedBy,
-        convertedBy: null,
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-      })}\n`,
-    );
-    return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
-  }),
-);
+const weightsSha = await saveLayersModel(model, args.out);
 const meta: ModelMeta = {
   name: 'imu-fall',
   version: '1.0.0',

@@ -5,8 +5,7 @@
 // on 1–1500, decision chosen on 1501–2500, validated on 1,000,000–1,000,799 (radar-sim.ts).
 // Reproducible: seeded simulator, seeded weights, our own seeded batch order (tfjs's fit() shuffle
 // cannot be seeded), on the deterministic cpu backend.
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,7 +23,7 @@ import {
 } from '../runtime/radar-features.js';
 import { radarFileMetrics, replayFrames, type RadarFileResult } from '../runtime/radar-replay.js';
 import { RadarGrid, type RadarStep } from '../runtime/radar-stream.js';
-import { denseClassifier, fitScaler, fitWeighted } from './fit.js';
+import { denseClassifier, fitScaler, fitWeighted, saveLayersModel } from './fit.js';
 import { FIT_SEEDS, TUNING_SEEDS, VALIDATION_SEEDS, simulateRange, type SimSequence } from './radar-sim.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -153,26 +152,7 @@ const chosen = [...bestByMode.values()].reduce((a, b) => (score(b.m) > score(a.m
 log(`default decision: ${JSON.stringify(chosen.settings)}`);
 
 // Save the artifacts, then validate by loading them the way the hub does.
-mkdirSync(args.out, { recursive: true });
-let weightsSha = '';
-await model.save(
-  tf.io.withSaveHandler(async (artifacts) => {
-    const data = Buffer.from(artifacts.weightData as ArrayBuffer);
-    weightsSha = createHash('sha256').update(data).digest('hex');
-    writeFileSync(join(args.out, 'weights.bin'), data);
-    writeFileSync(
-      join(args.out, 'model.json'),
-      `${JSON.stringify({
-        format: 'layers-model',
-        generatedBy: artifacts.generatedBy,
-        convertedBy: null,
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-      })}\n`,
-    );
-    return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
-  }),
-);
+const weightsSha = await saveLayersModel(model, args.out);
 const meta: ModelMeta = {
   name: 'radar-fall',
   version: '1.0.0',
