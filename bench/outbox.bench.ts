@@ -111,13 +111,16 @@ async function bytesPerRecord(dir: string): Promise<number> {
   let stored = 0;
   // The uploader sends what each commit made durable and deletes it once central acknowledges:
   // one delete transaction per commit.
-  box.onCommit = () => setImmediate(() => stored > 0 && box.ack('telemetry', [[1, stored]]));
+  // stop() commits what is pending once more; the ack that schedules must not reach the closed buffer.
+  let open = true;
+  box.onCommit = () => setImmediate(() => open && stored > 0 && box.ack('telemetry', [[1, stored]]));
   const before = wcharBytes();
   const end = Date.now() + PROJECTION_S * 1000;
   while (Date.now() < end) {
     void box.append(reading(i++)).then((seq) => (stored = Math.max(stored, seq)));
     await new Promise((r) => setTimeout(r, 50));
   }
+  open = false;
   box.stop();
   const written = wcharBytes() - before;
   return written / i;
