@@ -59,8 +59,7 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    ctx.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    ctx.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    ctx.metrics.http.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 

@@ -23,10 +23,10 @@ const CONNECTIONS = 10;
 const PIPELINING = 1;
 const WARMUP_S = 1;
 const MEASURE_S = 5;
-const ROUNDS = 2;
+const ROUNDS = 3;
 const TARGET_RATIO = 0.5;
 const DEVICES = 3;
-/** Hard stop: the whole bench normally takes ~30 s. */
+/** Hard stop: the whole bench normally takes ~45 s. */
 const HARD_TIMEOUT_MS = 180_000;
 
 // autocannon ships no type declarations; this is the part of its API used here.

@@ -19,6 +19,11 @@ export interface TokenService {
   issue(userId: number, tokenVersion: number, nowMs: number): Promise<{ token: string; expiresIn: number }>;
   /** Returns the claims or throws ARES_ERR_UNAUTHORIZED. */
   verify(token: string, nowMs: number): Promise<AccessClaims>;
+  /**
+   * Synchronously, for a token that verified before: its claims, or ARES_ERR_UNAUTHORIZED if it has
+   * expired since; undefined for a token not seen (yet), which `verify` must check.
+   */
+  verifiedBefore(token: string, nowMs: number): AccessClaims | undefined;
 }
 
 /**
@@ -66,14 +71,17 @@ export function createTokenService(rawKey: Uint8Array, ttlS: number): TokenServi
         .sign(key);
       return { token, expiresIn: ttlS };
     },
+    verifiedBefore(token, nowMs) {
+      const hit = verified.get(token);
+      if (!hit) return undefined;
+      if (hit.expMs > nowMs) return hit.claims;
+      verified.delete(token);
+      throw new AresError('ARES_ERR_UNAUTHORIZED', 'access token expired');
+    },
     async verify(token, nowMs) {
       if (token.length > 4096) throw new AresError('ARES_ERR_UNAUTHORIZED', 'access token too long');
-      const hit = verified.get(token);
-      if (hit) {
-        if (hit.expMs > nowMs) return hit.claims;
-        verified.delete(token);
-        throw new AresError('ARES_ERR_UNAUTHORIZED', 'access token expired');
-      }
+      const hit = this.verifiedBefore(token, nowMs);
+      if (hit) return hit;
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: [ALGORITHM],

@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { AresError } from '../../core/errors.js';
+import { CommittedReader, type CommittedReads } from './committed-reader.js';
 import { FastSqliteDialect } from './sqlite-dialect.js';
 import type { Database } from './types.js';
 
@@ -14,6 +15,11 @@ export interface CentralDb {
   readonly dialect: DialectName;
   /** PostgreSQL: the schema central's tables live in (the migrator must not look elsewhere). */
   readonly schema?: string;
+  /**
+   * SQLite on a file: synchronous reads of committed data on a read-only connection, for the hot
+   * reads of prepared.ts. Absent on PostgreSQL and `:memory:` (a second connection would not see it).
+   */
+  readonly committedReads?: CommittedReads;
   /** Cheap round trip for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -54,13 +60,16 @@ function openSqlite(path: string): CentralDb {
   raw.pragma('busy_timeout = 5000');
   raw.pragma('mmap_size = 268435456');
   const kysely = new Kysely<Database>({ dialect: new FastSqliteDialect(raw) });
+  const reader = path === ':memory:' ? undefined : new CommittedReader(path);
   return {
     kysely,
     dialect: 'sqlite',
+    ...(reader ? { committedReads: reader } : {}),
     async ping() {
       await sql`select 1`.execute(kysely);
     },
     async close() {
+      reader?.close();
       await kysely.destroy();
     },
   };

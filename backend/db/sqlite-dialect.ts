@@ -10,12 +10,12 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import { StatementCache } from './statement-cache.js';
 
 /**
  * kysely's SQLite dialect with two changes that matter under concurrent requests:
  *
- * - Statements are prepared once per SQL text (a bounded LRU), not on every query: preparing costs
- *   more than running a small indexed query, and queries come from a fixed set of shapes.
+ * - Statements are prepared once per SQL text (statement-cache.ts), not on every query.
  * - The single connection is handed over first-come first-served. kysely's own mutex wakes every
  *   waiter on each release (all but one go back to sleep), which made one query cost ~70 µs at ten
  *   concurrent requests instead of ~20 µs.
@@ -85,27 +85,14 @@ class FastSqliteDriver implements Driver {
   }
 }
 
-const STATEMENT_CACHE_MAX = 512;
-
 class CachedConnection implements DatabaseConnection {
-  readonly #cache = new Map<string, BetterSqlite3.Statement>();
-  constructor(private readonly db: BetterSqlite3.Database) {}
-
-  #prepare(sqlText: string): BetterSqlite3.Statement {
-    let stmt = this.#cache.get(sqlText);
-    if (stmt) {
-      // Map order is insertion order: re-inserting makes the first key the least recently used.
-      this.#cache.delete(sqlText);
-    } else {
-      stmt = this.db.prepare(sqlText);
-      if (this.#cache.size >= STATEMENT_CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
-    }
-    this.#cache.set(sqlText, stmt);
-    return stmt;
+  readonly #statements: StatementCache<BetterSqlite3.Statement>;
+  constructor(db: BetterSqlite3.Database) {
+    this.#statements = new StatementCache((sqlText) => db.prepare(sqlText));
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const stmt = this.#prepare(compiled.sql);
+    const stmt = this.#statements.get(compiled.sql);
     const params = compiled.parameters as unknown[];
     if (stmt.reader) return { rows: stmt.all(params) as R[] };
     const { changes, lastInsertRowid } = stmt.run(params);

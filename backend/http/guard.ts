@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AresError, forbidden, notFound, unauthorized } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
 import type { DeviceRole } from '../db/types.js';
@@ -14,13 +14,23 @@ import type { AuthUser, RouteAuth } from './request-types.js';
  * route runs none of them. Call this before registering routes.
  */
 export function registerAuthHooks(app: FastifyInstance, ctx: CentralContext): void {
-  const bearerHook = (auth: RouteAuth) => async (request: FastifyRequest) => {
-    if (auth === 'user_or_device' && request.headers['x-ares-signature'] !== undefined) return;
-    const user = await authenticateBearer(ctx, request);
-    if (auth === 'admin' && !isAdmin(user)) throw forbidden('requires an admin role');
-    if (auth === 'prime_admin' && !user.roles.has('prime_admin')) throw forbidden('requires prime_admin');
-    request.user = user;
-  };
+  // Callback style, not async: with the token and its user remembered (nearly every request) the
+  // check completes synchronously, without a promise and a microtask per request.
+  const bearerHook =
+    (auth: RouteAuth) => (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+      if (auth === 'user_or_device' && request.headers['x-ares-signature'] !== undefined) return done();
+      let known: AuthUser | undefined;
+      try {
+        known = rememberedBearer(ctx, request);
+      } catch (err) {
+        return done(err as Error);
+      }
+      if (known) return done(admit(auth, known, request));
+      authenticateBearer(ctx, request).then(
+        (user) => done(admit(auth, user, request)),
+        (err: unknown) => done(err as Error),
+      );
+    };
   const signedHook = (auth: RouteAuth) => async (request: FastifyRequest) => {
     if (request.deviceChecked || request.user) return;
     // No body reached the parser (GET/DELETE, or an empty POST): sign over zero bytes.
@@ -63,13 +73,39 @@ function appendHook<H>(existing: H | H[] | undefined, hook: H): H[] {
   return existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook];
 }
 
-async function authenticateBearer(ctx: CentralContext, request: FastifyRequest): Promise<AuthUser> {
+/** Sets `request.user`, or returns why this user may not call a route with `auth`. */
+function admit(auth: RouteAuth, user: AuthUser, request: FastifyRequest): Error | undefined {
+  if (auth === 'admin' && !isAdmin(user)) return forbidden('requires an admin role');
+  if (auth === 'prime_admin' && !user.roles.has('prime_admin')) return forbidden('requires prime_admin');
+  request.user = user;
+  return undefined;
+}
+
+function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header) : null;
   if (!match) throw unauthorized('missing bearer token');
+  return match[1]!;
+}
+
+/** The user, when both the token and its user are remembered; undefined when a lookup is needed. */
+function rememberedBearer(ctx: CentralContext, request: FastifyRequest): AuthUser | undefined {
+  const token = bearerToken(request);
   let claims;
   try {
-    claims = await ctx.tokens.verify(match[1]!, ctx.clock.now());
+    claims = ctx.tokens.verifiedBefore(token, ctx.clock.now());
+  } catch (err) {
+    ctx.metrics.authFailures.inc({ kind: 'token', reason: (err as Error).message });
+    throw err;
+  }
+  return claims && ctx.users.get(claims.userId, claims.tokenVersion);
+}
+
+async function authenticateBearer(ctx: CentralContext, request: FastifyRequest): Promise<AuthUser> {
+  const token = bearerToken(request);
+  let claims;
+  try {
+    claims = await ctx.tokens.verify(token, ctx.clock.now());
   } catch (err) {
     ctx.metrics.authFailures.inc({ kind: 'token', reason: (err as Error).message });
     throw err;

@@ -1,24 +1,18 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { HttpRequestMetrics } from './request-metrics.js';
 
 /** One registry per central instance (never prom-client's global), so tests can run several. */
 export function createCentralMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ares_central_' });
+  const httpRequests = new HttpRequestMetrics(
+    'ares_central_http_requests_total',
+    'ares_central_http_request_duration_seconds',
+  );
+  httpRequests.register(registry);
   return {
     registry,
-    httpRequests: new Counter({
-      name: 'ares_central_http_requests_total',
-      help: 'HTTP requests by route and status',
-      labelNames: ['method', 'route', 'status'] as const,
-      registers: [registry],
-    }),
-    httpDuration: new Histogram({
-      name: 'ares_central_http_request_duration_seconds',
-      help: 'HTTP request latency',
-      labelNames: ['method', 'route'] as const,
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
-      registers: [registry],
-    }),
+    http: httpRequests,
     syncRecords: new Counter({
       name: 'ares_central_sync_records_total',
       help: 'sync records from hubs by result (stored, rejected)',

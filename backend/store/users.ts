@@ -26,7 +26,7 @@ const userWithRoles = preparedQuery((db, userId: number) =>
 );
 
 export async function loadAuthUser(db: CentralDb, userId: number, tokenVersion: number): Promise<AuthUser | undefined> {
-  const rows = await userWithRoles(db.kysely, userId);
+  const rows = await userWithRoles(db, userId);
   const first = rows[0];
   if (!first || first.is_active !== 1 || tokenVersion !== first.token_version) return undefined;
   const roles = new Set<GlobalRole>();
