@@ -19,14 +19,16 @@ export function registerAuthHooks(app: FastifyInstance, ctx: CentralContext): vo
   const bearerHook =
     (auth: RouteAuth) => (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
       if (auth === 'user_or_device' && request.headers['x-ares-signature'] !== undefined) return done();
+      let token: string;
       let known: AuthUser | undefined;
       try {
-        known = rememberedBearer(ctx, request);
+        token = bearerToken(request);
+        known = rememberedUser(ctx, token);
       } catch (err) {
         return done(err as Error);
       }
       if (known) return done(admit(auth, known, request));
-      authenticateBearer(ctx, request).then(
+      authenticateBearer(ctx, token).then(
         (user) => done(admit(auth, user, request)),
         (err: unknown) => done(err as Error),
       );
@@ -89,26 +91,22 @@ function bearerToken(request: FastifyRequest): string {
 }
 
 /** The user, when both the token and its user are remembered; undefined when a lookup is needed. */
-function rememberedBearer(ctx: CentralContext, request: FastifyRequest): AuthUser | undefined {
-  const token = bearerToken(request);
+function rememberedUser(ctx: CentralContext, token: string): AuthUser | undefined {
   let claims;
   try {
     claims = ctx.tokens.verifiedBefore(token, ctx.clock.now());
   } catch (err) {
-    ctx.metrics.authFailures.inc({ kind: 'token', reason: (err as Error).message });
-    throw err;
+    throw tokenRefused(ctx, err);
   }
   return claims && ctx.users.get(claims.userId, claims.tokenVersion);
 }
 
-async function authenticateBearer(ctx: CentralContext, request: FastifyRequest): Promise<AuthUser> {
-  const token = bearerToken(request);
+async function authenticateBearer(ctx: CentralContext, token: string): Promise<AuthUser> {
   let claims;
   try {
     claims = await ctx.tokens.verify(token, ctx.clock.now());
   } catch (err) {
-    ctx.metrics.authFailures.inc({ kind: 'token', reason: (err as Error).message });
-    throw err;
+    throw tokenRefused(ctx, err);
   }
   let user = ctx.users.get(claims.userId, claims.tokenVersion);
   if (!user) {
@@ -120,6 +118,12 @@ async function authenticateBearer(ctx: CentralContext, request: FastifyRequest):
     throw unauthorized('access token no longer valid');
   }
   return user;
+}
+
+/** Counts a refused token by its reason; returns the error to throw. */
+function tokenRefused(ctx: CentralContext, err: unknown): unknown {
+  ctx.metrics.authFailures.inc({ kind: 'token', reason: (err as Error).message });
+  return err;
 }
 
 export function currentUser(request: FastifyRequest): AuthUser {
