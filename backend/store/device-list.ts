@@ -12,8 +12,8 @@ import type { CentralDb } from '../db/connect.js';
  * milliseconds (`Date.prototype.toISOString`), computed from the integer epoch milliseconds so no
  * floating point is involved. tests/backend/device-list.test.ts holds both dialects to it.
  */
-const SQLITE = `
-select coalesce(json_group_array(json_object(
+/** The object's fields in the published order; `last_seen_at` is written per dialect. */
+const FIELDS = `
     'device_id', d.id,
     'device_uuid', d.device_uuid,
     'role', ud.role,
@@ -21,27 +21,22 @@ select coalesce(json_group_array(json_object(
     'status', d.status,
     'hardware_version', d.hardware_version,
     'hardware_variant', d.hardware_variant,
-    'last_seen_at', strftime('%Y-%m-%dT%H:%M:%S', d.last_seen_at / 1000, 'unixepoch')
-      || printf('.%03dZ', d.last_seen_at % 1000)
-  ) order by ud.device_id), '[]')
+    'last_seen_at',`;
+const FROM = `
 from user_devices ud
-join devices d on d.id = ud.device_id
+join devices d on d.id = ud.device_id`;
+
+const SQLITE = `
+select coalesce(json_group_array(json_object(${FIELDS}
+      strftime('%Y-%m-%dT%H:%M:%S', d.last_seen_at / 1000, 'unixepoch') || printf('.%03dZ', d.last_seen_at % 1000)
+  ) order by ud.device_id), '[]') ${FROM}
 where ud.user_id = ?`;
 
 const POSTGRES = `
-select coalesce(json_agg(json_build_object(
-    'device_id', d.id,
-    'device_uuid', d.device_uuid,
-    'role', ud.role,
-    'nickname', ud.nickname,
-    'status', d.status,
-    'hardware_version', d.hardware_version,
-    'hardware_variant', d.hardware_variant,
-    'last_seen_at', to_char(to_timestamp(d.last_seen_at / 1000) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+select coalesce(json_agg(json_build_object(${FIELDS}
+      to_char(to_timestamp(d.last_seen_at / 1000) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
       || '.' || lpad((d.last_seen_at % 1000)::text, 3, '0') || 'Z'
-  ) order by ud.device_id), '[]'::json)::text as body
-from user_devices ud
-join devices d on d.id = ud.device_id
+  ) order by ud.device_id), '[]'::json)::text as body ${FROM}
 where ud.user_id = $1`;
 
 /** Synchronous on SQLite (committed reads), a promise on PostgreSQL. */
