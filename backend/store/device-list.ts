@@ -12,7 +12,8 @@ import type { CentralDb } from '../db/connect.js';
  * milliseconds (`Date.prototype.toISOString`), computed from the integer epoch milliseconds so no
  * floating point is involved. tests/backend/device-list.test.ts holds both dialects to it.
  */
-/** The object's fields in the published order; `last_seen_at` is written per dialect. */
+
+// The object's fields in the published order; `last_seen_at` is written per dialect.
 const FIELDS = `
     'device_id', d.id,
     'device_uuid', d.device_uuid,
@@ -29,7 +30,7 @@ join devices d on d.id = ud.device_id`;
 const SQLITE = `
 select coalesce(json_group_array(json_object(${FIELDS}
       strftime('%Y-%m-%dT%H:%M:%S', d.last_seen_at / 1000, 'unixepoch') || printf('.%03dZ', d.last_seen_at % 1000)
-  ) order by ud.device_id), '[]') ${FROM}
+  ) order by ud.device_id), '[]') as body ${FROM}
 where ud.user_id = ?`;
 
 const POSTGRES = `
@@ -47,7 +48,6 @@ export function deviceListJson(db: CentralDb, userId: number): string | Promise<
 
 async function viaKysely(db: CentralDb, userId: number): Promise<string> {
   const text = db.dialect === 'postgres' ? POSTGRES : SQLITE;
-  const { rows } = await db.kysely.executeQuery<Record<string, string>>(CompiledQuery.raw(text, [userId]));
-  const first = rows[0];
-  return first ? (Object.values(first)[0] ?? '[]') : '[]';
+  const { rows } = await db.kysely.executeQuery<{ body: string }>(CompiledQuery.raw(text, [userId]));
+  return rows[0]?.body ?? '[]';
 }
