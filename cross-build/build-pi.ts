@@ -194,11 +194,7 @@ export async function buildPi(opts: BuildOptions): Promise<BuildResult> {
 
     const nodeModules = installProdModules(ROOT, target, join(work, 'npm'));
     step('npm ci');
-    const headers = addonHeaders(node, cacheDir);
-    if (headers.patched)
-      opts.log(
-        'build:pi: addons compile against node_object_wrap.h without its 24.19 cleanup hook (nodejs/node#65446)',
-      );
+    const headers = addonHeaders(node);
     const addons = buildAddons({
       root: ROOT,
       nodeModules,

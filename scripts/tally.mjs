@@ -1,5 +1,5 @@
-// Counting for `npm test`: tap's own tally line, turned into passed/failed/skipped per pass and summed
-// over the passes (Node 20, Node 24). Pure functions, so tests/scripts checks them without running tap.
+// Counting for `npm test` (scripts/test.mjs): tap's own tally line, turned into the plain
+// "N passed, N failed[, N skipped]" line. Pure functions, so tests/scripts checks them without running tap.
 
 /**
  * tap's TAP reporter closes with its tally, e.g. "# { total: 12, pass: 11, fail: 1, skip: 0 }", counted
@@ -17,10 +17,10 @@ export function parseTallyLine(line) {
 }
 
 /**
- * One pass's counts from tap's tally, tap's exit code and how many non-tap steps (build, lint) failed.
- * A crash, a timeout or a missing tally is a failure even if no assertion said so.
+ * The run's counts from tap's tally, tap's exit code and how many non-tap steps (type-check, lint, build)
+ * failed. A crash, a timeout or a missing tally is a failure even if no assertion said so.
  */
-export function passCounts({ tally, code, failedSteps = 0 }) {
+export function runCounts({ tally, code, failedSteps = 0 }) {
   const pass = tally?.pass ?? 0;
   const skip = (tally?.skip ?? 0) + (tally?.todo ?? 0);
   let fail = tally?.fail ?? 0;
@@ -28,24 +28,7 @@ export function passCounts({ tally, code, failedSteps = 0 }) {
   return { pass, fail: fail + failedSteps, skip };
 }
 
-export function sumCounts(counts) {
-  return counts.reduce((a, c) => ({ pass: a.pass + c.pass, fail: a.fail + c.fail, skip: a.skip + c.skip }), {
-    pass: 0,
-    fail: 0,
-    skip: 0,
-  });
-}
-
 /** "N passed, N failed[, N skipped]": the plain line CI and readers look for. */
 export function formatCounts({ pass, fail, skip }) {
   return `${pass} passed, ${fail} failed${skip ? `, ${skip} skipped` : ''}`;
-}
-
-/**
- * "node v20.x: 10 passed, 0 failed; node v24.21.0: skipped": each pass on one line, so a failure that
- * happens under one Node only is visible before the summed line. A pass with a `note` (skipped, setup
- * failed) shows the note instead of its counts.
- */
-export function formatPasses(passes) {
-  return passes.map((p) => `node ${p.version}: ${p.note ?? formatCounts(p.counts)}`).join('; ');
 }

@@ -1,104 +1,57 @@
 #!/usr/bin/env node
-// `npm test`: type-check, lint, build, then tap under this machine's node; then (in CI, or with
-// ARES_TEST_NODE24=1) build and tap again under Node 24, which hubs run (scripts/node24.mjs). Ends with
-// one line per pass and a plain summed "N passed, N failed[, N skipped]" computed from tap's own TAP
-// stream, and a non-zero exit on any failure. Extra arguments (test files, tap options) go to both taps.
+// `npm test`: type-check, lint, build, then tap, all under the node running this script (tap starts every
+// test file with its own process.execPath, so the files run under it too). That node must be >= 22: hubs
+// ship Node 24 LTS, and better-sqlite3 13 needs 22. Ends with the plain "N passed, N failed[, N skipped]"
+// computed from tap's own TAP stream (scripts/tally.mjs), and a non-zero exit on any failure. Extra
+// arguments (test files, tap options) go to tap. Plain JS that an older node still parses, so it can say
+// what is wrong instead of failing somewhere in the suite.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { NODE24_VERSION, SKIP_MESSAGE, node24Enabled, prepareNode24 } from './node24.mjs';
-import { formatCounts, formatPasses, parseTallyLine, passCounts, sumCounts } from './tally.mjs';
+import { formatCounts, parseTallyLine, runCounts } from './tally.mjs';
 
+const MIN_NODE_MAJOR = 22;
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tapArgs = process.argv.slice(2);
 const log = (line) => process.stdout.write(`${line}\n`);
 
-function step(label, cmd, args, opts = {}) {
+if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
+  log(
+    `npm test needs Node.js >= ${MIN_NODE_MAJOR} (this is ${process.version}, ${process.execPath}): ` +
+      'run `bash scripts/install-node.sh` (Node 24, as on the hubs), then `hash -r` and `npm ci`',
+  );
+  log(formatCounts({ pass: 0, fail: 1, skip: 0 }));
+  process.exit(1);
+}
+
+function step(label, cmd, args) {
   log(`\n== ${label}`);
-  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
-  return r.status === 0;
+  return spawnSync(cmd, args, { stdio: 'inherit', cwd: root }).status === 0;
 }
 
-/** Runs tap with `node` in `cwd`, echoing its TAP stream; resolves to tap's tally and exit code. */
-async function runTap(node, cwd, args, env = process.env) {
-  // tap starts each test file with its own process.execPath, so the files run under `node` too.
-  const child = spawn(node, [resolve(cwd, 'node_modules/tap/dist/esm/run.mjs'), 'run', '--reporter=tap', ...args], {
-    cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let tally;
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    log(line);
-    tally = parseTallyLine(line) ?? tally;
-  });
-  const code = await new Promise((done) => child.on('close', done));
-  return { tally, code };
-}
+const tsc = resolve(root, 'node_modules/typescript/bin/tsc');
+let failedSteps = 0;
+if (!step('type-check (tsc --noEmit)', process.execPath, [tsc, '--noEmit'])) failedSteps++;
+if (!step('lint (eslint)', process.execPath, [resolve(root, 'node_modules/eslint/bin/eslint.js'), '.'])) failedSteps++;
+// The CLI tests run the built `ares`, so build it from the sources under test.
+if (!step('build (tsc -p tsconfig.build.json)', process.execPath, [tsc, '-p', 'tsconfig.build.json'])) failedSteps++;
 
-const passes = [];
+log(`\n== tap (node ${process.version})`);
+// tap runs in the checkout's root; test files named relative to where this was started go as absolute paths.
+const tapArgs = process.argv.slice(2).map((a) => (!a.startsWith('-') && existsSync(a) ? resolve(a) : a));
+const tap = resolve(root, 'node_modules/tap/dist/esm/run.mjs');
+const child = spawn(process.execPath, [tap, 'run', '--reporter=tap', ...tapArgs], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+let tally;
+createInterface({ input: child.stdout }).on('line', (line) => {
+  log(line);
+  tally = parseTallyLine(line) ?? tally;
+});
+const code = await new Promise((done) => child.on('close', done));
 
-// Pass 1: this machine's node, with the checks that do not depend on the runtime.
-{
-  const tsc = resolve(root, 'node_modules/typescript/bin/tsc');
-  let failedSteps = 0;
-  if (!step('type-check (tsc --noEmit)', process.execPath, [tsc, '--noEmit'])) failedSteps++;
-  if (!step('lint (eslint)', process.execPath, [resolve(root, 'node_modules/eslint/bin/eslint.js'), '.']))
-    failedSteps++;
-  // The CLI tests run the built `ares`, so build it from the sources under test.
-  if (!step('build (tsc -p tsconfig.build.json)', process.execPath, [tsc, '-p', 'tsconfig.build.json'])) failedSteps++;
-  log(`\n== tap (node ${process.version})`);
-  const { tally, code } = await runTap(process.execPath, root, tapArgs.map(pathsIn(root)));
-  passes.push({ version: process.version, counts: passCounts({ tally, code, failedSteps }) });
-}
-
-// Pass 2: Node 24, in a copy of the checkout with addons built for it. Sequential, so the two passes
-// never share ports, files or the PostgreSQL/Redis test databases at the same time.
-const v24 = `v${NODE24_VERSION}`;
-if (!node24Enabled(process.env)) {
-  log(`\n${SKIP_MESSAGE}`);
-  passes.push({ version: v24, counts: { pass: 0, fail: 0, skip: 1 }, note: 'skipped' });
-} else {
-  log(`\n== Node ${v24}: prepare a copy of the checkout`);
-  const t0 = Date.now();
-  let n24;
-  try {
-    n24 = prepareNode24({ root, log });
-    log(`Node 24: ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-  } catch (e) {
-    // Asked for (or in CI), a pass that cannot run is a failure, never a silent skip.
-    log(`Node 24 setup failed: ${e.message}`);
-    passes.push({ version: v24, counts: { pass: 0, fail: 1, skip: 0 }, note: 'setup failed' });
-  }
-  if (n24) {
-    // Type-check and lint do not depend on the runtime; the build does (CLI tests run dist/).
-    const tsc = resolve(n24.dir, 'node_modules/typescript/bin/tsc');
-    const built = step(`build under ${v24}`, n24.node, [tsc, '-p', 'tsconfig.build.json'], {
-      cwd: n24.dir,
-      env: n24.env,
-    });
-    log(`\n== tap (node ${v24})`);
-    const { tally, code } = await runTap(n24.node, n24.dir, tapArgs.map(pathsIn(n24.dir)), n24.env);
-    passes.push({ version: v24, counts: passCounts({ tally, code, failedSteps: built ? 0 : 1 }) });
-  }
-}
-
-const total = sumCounts(passes.map((p) => p.counts));
-log(`\n${formatPasses(passes)}`);
-log(formatCounts(total));
-process.exit(total.fail > 0 ? 1 : 0);
-
-/**
- * Test file arguments, relative to where `npm test` was started, as absolute paths in `dir`: tap runs
- * in the checkout's root, and the Node 24 pass runs the copy's files rather than this checkout's.
- */
-function pathsIn(dir) {
-  return (arg) => {
-    const abs = resolve(arg);
-    const rel = relative(root, abs);
-    if (arg.startsWith('-') || rel.startsWith('..') || !existsSync(abs)) return arg;
-    return resolve(dir, rel);
-  };
-}
+const counts = runCounts({ tally, code, failedSteps });
+log(`\n${formatCounts(counts)}`);
+process.exit(counts.fail > 0 ? 1 : 0);

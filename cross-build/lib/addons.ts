@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -19,7 +20,7 @@ import type { Target } from './targets.js';
 import type { AddonHeaders } from './node-headers.js';
 
 export interface BuiltAddon {
-  /** Package name and version, e.g. better-sqlite3@12.4.1. */
+  /** Package name and version, e.g. better-sqlite3@13.2.0. */
   package: string;
   /** The .node files kept, relative to node_modules. */
   files: string[];
@@ -40,6 +41,10 @@ export function findNodeGyp(root: string): string {
   try {
     const globalRoot = run('npm', ['root', '-g']).trim();
     candidates.push(join(globalRoot, 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+    // npm's own folder: the node on PATH may not be npm's (scripts/install-node.sh links a Node without
+    // npm, whose global root then holds no npm at all).
+    const npmCli = realpathSync(run('sh', ['-c', 'command -v npm']).trim());
+    candidates.push(join(dirname(npmCli), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
   } catch {
     // No npm on PATH: only the other candidates remain.
   }
@@ -63,7 +68,7 @@ export function findNodeGyp(root: string): string {
 
 /**
  * The environment node-gyp runs in: the target's compilers, and none of npm's `npm_config_*` variables,
- * which node-gyp lets override its command line (CI exports npm_config_nodedir=/usr for host builds; here
+ * which node-gyp lets override its command line (CI exports npm_config_nodedir for host builds; here
  * it would build against the build machine's Node headers).
  */
 export function addonEnv(target: Target): NodeJS.ProcessEnv {
@@ -131,6 +136,10 @@ export function buildAddons(opts: {
       log(`addon ${id}: node-gyp rebuild --arch=${target.arch} against ${headers.id} headers`);
       const started = Date.now();
       const args = [nodeGyp, 'rebuild', '--release', `--arch=${target.arch}`, `--nodedir=${headers.dir}`, '--jobs=max'];
+      // A gyp variable for every addon (the others never read it): better-sqlite3 13's binding.gyp builds
+      // nothing when `node lib/binding.js` finds a prebuild for the machine running the build (its npm
+      // package ships prebuilds/linux-x64.node), and force_build=1 is its own switch to compile anyway.
+      args.push('--force_build=1');
       try {
         const out = run(process.execPath, args, { cwd: dir, env });
         writeFileSync(join(opts.logDir, `${pkg.name.replace('/', '+')}.log`), out);

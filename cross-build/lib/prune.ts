@@ -27,6 +27,15 @@ export function isDeadWeight(name: string): boolean {
  */
 const DEAD_FILES = ['better-sqlite3/build/Release/test_extension.node', 'pino/index.html'];
 
+/**
+ * Folders of particular packages the bundle must not carry. better-sqlite3 13's npm package ships
+ * prebuilds/ with its addon for every platform it supports (17 MB: darwin and win32 ones, musl and x64
+ * ELF files, which the bundle's ELF check rightly refuses, and a linux-arm64 one). The bundle has its own
+ * better_sqlite3.node, compiled for the target from source like every addon (lib/addons.ts), under
+ * build/Release/, which its lib/binding.js loads in preference to any prebuild.
+ */
+const DEAD_PACKAGE_DIRS = ['better-sqlite3/prebuilds'];
+
 /** Top-level folders of a package that hold its tests, benchmarks, examples or docs. */
 const DEAD_DIRS = new Set([
   'test',
@@ -84,6 +93,13 @@ export function pruneModules(nodeModules: string): PruneResult {
       if (!e.isDirectory() || !DEAD_DIRS.has(e.name.toLowerCase())) continue;
       if (entries.some((p) => p === e.name || p.startsWith(`${e.name}/`))) continue;
       rmSync(join(dir, e.name), { recursive: true, force: true });
+      removedFiles++;
+    }
+  }
+  for (const rel of DEAD_PACKAGE_DIRS) {
+    const dir = join(nodeModules, rel);
+    if (existsSync(dir)) {
+      rmSync(dir, { recursive: true, force: true });
       removedFiles++;
     }
   }

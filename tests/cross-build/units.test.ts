@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +18,7 @@ import { debianVersion } from '../../cross-build/lib/deb.js';
 import { checkBundleElves, elfMismatch, parseElfHeader } from '../../cross-build/lib/elf.js';
 import { BuildError } from '../../cross-build/lib/errors.js';
 import { launcherScript } from '../../cross-build/lib/launcher.js';
-import { patchObjectWrapHeader } from '../../cross-build/lib/node-headers.js';
-import { isDeadWeight } from '../../cross-build/lib/prune.js';
+import { isDeadWeight, pruneModules } from '../../cross-build/lib/prune.js';
 import { makeTarball } from '../../cross-build/lib/tarball.js';
 import { targetFor } from '../../cross-build/lib/targets.js';
 import { loadConfig } from '../../core/config.js';
@@ -92,37 +100,6 @@ t.test('--arch: 64-bit names and aliases; 32-bit is refused with the reason', as
   t.match((t.throws(() => targetFor('riscv64')) as Error).message, /unknown architecture/);
 });
 
-t.test('node_object_wrap.h loses exactly its two cleanup-hook calls (nodejs/node#65446)', async (t) => {
-  const header = [
-    'class ObjectWrap {',
-    ' public:',
-    '  ObjectWrap() {',
-    '    refs_ = 0;',
-    '    AddCleanupHook();',
-    '  }',
-    '  virtual ~ObjectWrap() {',
-    '    RemoveCleanupHook();',
-    '    if (persistent().IsEmpty())',
-    '      return;',
-    '  }',
-    '  void AddCleanupHook() {',
-    '    AddEnvironmentCleanupHook(v8::Isolate::GetCurrent(), CleanupHook, this);',
-    '  }',
-    '  void RemoveCleanupHook() {',
-    '    RemoveEnvironmentCleanupHook(v8::Isolate::GetCurrent(), CleanupHook, this);',
-    '  }',
-    '};',
-    '',
-  ].join('\n');
-  const patched = patchObjectWrapHeader(header)!;
-  t.notMatch(patched, /^\s*AddCleanupHook\(\);/m);
-  t.notMatch(patched, /^\s*RemoveCleanupHook\(\);/m);
-  t.match(patched, /void AddCleanupHook\(\) \{/, 'the (now unused) helpers stay');
-  t.equal(patched.split('\n').length, header.split('\n').length - 2, 'nothing else changes');
-  t.equal(patchObjectWrapHeader('class ObjectWrap { ObjectWrap() { refs_ = 0; } };'), undefined, 'Node <= 24.18');
-  t.throws(() => patchObjectWrapHeader(header.replace('    AddCleanupHook();\n', '')), /changed shape/);
-});
-
 t.test('the launcher: the real release folder, the hub flags from daemon/node-flags.ts, a wrapper hook', async (t) => {
   const script = launcherScript(HUB_NODE_FLAGS);
   t.match(script, /^#!\/bin\/sh\n/);
@@ -174,6 +151,30 @@ t.test('pruning keeps licences and code, drops maps, TypeScript, docs, C sources
     '.npmignore',
   ])
     t.ok(isDeadWeight(drop), drop);
+});
+
+t.test("pruning drops better-sqlite3's prebuilds/ and keeps the addon built for the target", async (t) => {
+  const nodeModules = join(tempDir(t), 'node_modules');
+  const pkg = join(nodeModules, 'better-sqlite3');
+  const files = {
+    'package.json': '{"name":"better-sqlite3","version":"13.2.0","main":"lib/index.js"}',
+    'lib/index.js': '',
+    'lib/binding.js': '',
+    'build/Release/better_sqlite3.node': 'elf',
+    'build/Release/test_extension.node': 'elf',
+    'prebuilds/linux-x64.node': 'elf',
+    'prebuilds/darwin-arm64.node': 'mach-o',
+    'prebuilds/win32-x64.node': 'pe',
+  };
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(join(pkg, rel, '..'), { recursive: true });
+    writeFileSync(join(pkg, rel), text);
+  }
+  pruneModules(nodeModules);
+  t.notOk(existsSync(join(pkg, 'prebuilds')), 'prebuilds/ is gone');
+  t.notOk(existsSync(join(pkg, 'build/Release/test_extension.node')), 'the test extension is gone');
+  for (const keep of ['package.json', 'lib/index.js', 'lib/binding.js', 'build/Release/better_sqlite3.node'])
+    t.ok(existsSync(join(pkg, keep)), keep);
 });
 
 t.test('Debian versions: a pre-release sorts before its release', async (t) => {

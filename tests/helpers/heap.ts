@@ -8,7 +8,8 @@ import { runInNewContext } from 'node:vm';
  * 114 MB of garbage for 20,000 frames whose live state is a few kilobytes).
  */
 function fullGc(): () => void {
-  if (typeof global.gc === 'function') return global.gc;
+  const exposed = global.gc;
+  if (typeof exposed === 'function') return () => void exposed();
   setFlagsFromString('--expose-gc');
   // A new context reads the flag at creation, so its global has gc().
   return runInNewContext('gc') as () => void;

@@ -1,7 +1,7 @@
 /*
  * notify(socketPath, message): sends one datagram to an AF_UNIX socket, which is all sd_notify(3) does.
  * Node has no Unix datagram sockets, and the daemons must not depend on libsystemd, so this is the whole
- * addon. Only node_api.h is used: N-API is ABI-stable, so one build loads in Node 20 and Node 24.
+ * addon. Only node_api.h is used: N-API is ABI-stable, so one build keeps loading across Node versions.
  */
 #include <errno.h>
 #include <stddef.h>
