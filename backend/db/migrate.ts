@@ -18,6 +18,15 @@ const MIGRATIONS = {
   '0006_notifications': m0006,
 } as const;
 
+export type MigrationName = keyof typeof MIGRATIONS;
+/** Every migration's name, oldest first. */
+export const MIGRATION_NAMES = Object.keys(MIGRATIONS) as MigrationName[];
+
+export interface MigrateOptions {
+  /** Stop after this migration (tests: a database as an older release left it). Default: the latest. */
+  upTo?: MigrationName;
+}
+
 class InCodeProvider implements MigrationProvider {
   constructor(private readonly db: CentralDb) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -26,7 +35,7 @@ class InCodeProvider implements MigrationProvider {
 }
 
 /** Applies every pending migration; refuses to start on a database newer than this code. */
-export async function migrateToLatest(db: CentralDb): Promise<string[]> {
+export async function migrateToLatest(db: CentralDb, opts: MigrateOptions = {}): Promise<string[]> {
   // Without an explicit schema, kysely's PostgreSQL introspection finds migration tables in *any*
   // schema and may skip creating ours.
   const migrator = new Migrator({
@@ -34,7 +43,7 @@ export async function migrateToLatest(db: CentralDb): Promise<string[]> {
     provider: new InCodeProvider(db),
     ...(db.schema ? { migrationTableSchema: db.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = opts.upTo ? await migrator.migrateTo(opts.upTo) : await migrator.migrateToLatest();
   if (error) {
     throw new AresError(
       'ARES_ERR_DATABASE',
