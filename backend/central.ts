@@ -7,6 +7,7 @@ import { Bus } from '../core/bus.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AresConfig } from '../core/config.js';
 import { AresError } from '../core/errors.js';
+import { Lifecycle } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { buildCentralApp } from './app.js';
 import { MemoryCounterStore, type CounterStore } from './auth/rate-limit.js';
@@ -109,67 +110,118 @@ export interface RunningCentral {
   close(): Promise<void>;
 }
 
+/**
+ * Central as parts of one Lifecycle (core/lifecycle.ts): the context (database, CA, keys, Redis), the
+ * HTTP listener, the retention sweep, the realtime channel (MQTT) and the notification worker, started in
+ * that order and stopped in reverse. `start()` rejects with a StartError naming the part that failed,
+ * after stopping the others; `stop()` is safe at any time, during start-up too, and bounded per part.
+ */
+export class Central {
+  readonly #lifecycle: Lifecycle;
+  #running: Partial<Omit<RunningCentral, 'close'>> & { retention?: RetentionJob; channel?: RealtimeChannel } = {};
+
+  constructor(config: AresConfig, log: Logger, deps: CentralDeps = {}) {
+    const cfg = config.central;
+    const r = this.#running;
+    const need = <T>(v: T | undefined, what: string): T => {
+      if (v === undefined) throw new Error(`${what} is not running`);
+      return v;
+    };
+    let https: { cert: Buffer; key: Buffer } | undefined;
+    this.#lifecycle = new Lifecycle({ log })
+      .add({
+        name: 'context',
+        start: async () => {
+          checkTransportSecurity(config);
+          if (cfg.tls_cert && cfg.tls_key) {
+            try {
+              https = { cert: readFileSync(cfg.tls_cert), key: readFileSync(cfg.tls_key) };
+            } catch (err) {
+              throw new AresError('ARES_ERR_CONFIG', `central.tls_cert/tls_key: ${(err as Error).message}`, {
+                cause: err,
+              });
+            }
+          }
+          r.ctx = await createCentralContext(config, log, deps);
+        },
+        stop: () => (r.ctx ? closeContext(r.ctx) : undefined),
+      })
+      .add({
+        // In-flight requests finish as it stops (fastify answers new ones 503 meanwhile).
+        name: 'http',
+        start: async () => {
+          const app = (r.app = await buildCentralApp(need(r.ctx, 'context'), https ? { https } : {}));
+          await app.listen({ host: cfg.host, port: cfg.port }).catch((err: unknown) => {
+            throw new Error(`central.port: ${(err as Error).message}`, { cause: err });
+          });
+          const addr = app.server.address();
+          const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
+          const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
+          r.url = `${https ? 'https' : 'http'}://${host}:${port}`;
+          log.info({ url: r.url, database: r.ctx!.db.dialect }, 'central listening');
+        },
+        stop: () => r.app?.close(),
+      })
+      .add({
+        name: 'retention',
+        start: () => {
+          r.retention = new RetentionJob(need(r.ctx, 'context'));
+          r.retention.start();
+        },
+        stop: () => r.retention?.stop(),
+      })
+      .add({
+        name: 'realtime',
+        start: async () => {
+          r.channel = await startRealtimeChannel(need(r.ctx, 'context'), cfg.host);
+          r.mqttPort = r.channel.mqttPort;
+        },
+        stop: () => r.channel?.stop(),
+      })
+      .add({
+        // Started after the realtime channel: what it announces (alerts.changed) reaches apps.
+        name: 'notifications',
+        start: () => {
+          r.notifications = new NotificationWorker(need(r.ctx, 'context'));
+          r.notifications.start();
+        },
+        stop: () => r.notifications?.stop(),
+      });
+  }
+
+  start(): Promise<void> {
+    return this.#lifecycle.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#lifecycle.stop();
+  }
+
+  /** Names of the parts running now. */
+  running(): string[] {
+    return this.#lifecycle.running();
+  }
+
+  /** What a started central offers; throws before start() has resolved. */
+  get handle(): RunningCentral {
+    const r = this.#running;
+    if (!r.app || !r.ctx || !r.url || !r.notifications) throw new Error('central is not started');
+    return {
+      app: r.app,
+      ctx: r.ctx,
+      url: r.url,
+      mqttPort: r.mqttPort,
+      notifications: r.notifications,
+      close: () => this.stop(),
+    };
+  }
+}
+
+/** Starts central; on failure what had started is stopped again and a StartError says which part failed. */
 export async function startCentral(config: AresConfig, log: Logger, deps: CentralDeps = {}): Promise<RunningCentral> {
-  checkTransportSecurity(config);
-  const cfg = config.central;
-  let https: { cert: Buffer; key: Buffer } | undefined;
-  if (cfg.tls_cert && cfg.tls_key) {
-    try {
-      https = { cert: readFileSync(cfg.tls_cert), key: readFileSync(cfg.tls_key) };
-    } catch (err) {
-      throw new AresError('ARES_ERR_CONFIG', `central.tls_cert/tls_key: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  const ctx = await createCentralContext(config, log, deps);
-  const app = await buildCentralApp(ctx, https ? { https } : {});
-  try {
-    await app.listen({ host: cfg.host, port: cfg.port });
-  } catch (err) {
-    await app.close();
-    await closeContext(ctx);
-    throw new AresError(
-      'ARES_ERR_CONFIG',
-      `central.port: cannot listen on ${cfg.host}:${cfg.port}: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
-  const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
-  const url = `${https ? 'https' : 'http'}://${host}:${port}`;
-  log.info({ url, database: ctx.db.dialect }, 'central listening');
-  const retention = new RetentionJob(ctx);
-  retention.start();
-  let channel: RealtimeChannel;
-  try {
-    channel = await startRealtimeChannel(ctx, cfg.host);
-  } catch (err) {
-    await retention.stop();
-    await app.close();
-    await closeContext(ctx);
-    throw err;
-  }
-  // Started after the realtime channel: what it announces (alerts.changed) reaches apps.
-  const notifications = new NotificationWorker(ctx);
-  notifications.start();
-  let closing: Promise<void> | undefined;
-  return {
-    app,
-    ctx,
-    url,
-    mqttPort: channel.mqttPort,
-    notifications,
-    close() {
-      // In-flight requests finish (fastify answers new ones 503 meanwhile), then the broker, then the DB.
-      closing ??= app
-        .close()
-        .then(() => notifications.stop())
-        .then(() => channel.stop())
-        .then(() => retention.stop())
-        .then(() => closeContext(ctx));
-      return closing;
-    },
-  };
+  const central = new Central(config, log, deps);
+  await central.start();
+  return central.handle;
 }
 
 /** Closes what createCentralContext opened. */

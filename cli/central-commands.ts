@@ -1,5 +1,5 @@
 import type { Command } from './command.js';
-import { loadCliConfig, oneShotLogger, runUntilSignal, serviceLogger, serviceNotifier } from './runtime.js';
+import { loadCliConfig, oneShotLogger, runService, serviceLogger } from './runtime.js';
 import { AresError } from '../core/errors.js';
 
 export const centralCommands: Command[] = [
@@ -12,13 +12,17 @@ export const centralCommands: Command[] = [
       const config = loadCliConfig(values);
       const log = serviceLogger(config);
       // Imported when run: `ares hub` on a Pi must not load central's modules.
-      const { startCentral } = await import('../backend/central.js');
-      const central = await startCentral(config, log); // HTTP and MQTT listen once it resolves
-      const notifier = serviceNotifier(log);
-      const mqtt = central.mqttPort === undefined ? 'external MQTT' : `mqtt :${central.mqttPort}`;
-      notifier.ready(`central ${central.url}, ${mqtt}`);
-      notifier.start();
-      return runUntilSignal(log, () => central.close(), notifier);
+      const { Central } = await import('../backend/central.js');
+      const central = new Central(config, log);
+      return runService(log, {
+        name: 'central',
+        start: () => central.start(), // HTTP and MQTT listen once it resolves
+        stop: () => central.stop(),
+        status: () => {
+          const { url, mqttPort } = central.handle;
+          return `central ${url}, ${mqttPort === undefined ? 'external MQTT' : `mqtt :${mqttPort}`}`;
+        },
+      });
     },
   },
   {

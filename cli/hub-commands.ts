@@ -1,7 +1,7 @@
 import { AresError } from '../core/errors.js';
 import type { Hub } from '../daemon/hub.js';
 import type { Command } from './command.js';
-import { loadCliConfig, oneShotLogger, runUntilSignal, serviceLogger, serviceNotifier } from './runtime.js';
+import { loadCliConfig, oneShotLogger, runService, serviceLogger } from './runtime.js';
 
 /** The node registry and hub.db, imported when a `nodes` command runs. */
 async function nodeModules() {
@@ -37,11 +37,13 @@ export const hubCommands: Command[] = [
       const log = serviceLogger(config);
       const { Hub } = await import('../daemon/hub.js');
       const hub = new Hub(config, log);
-      await hub.start(); // throws before READY=1: systemd sees the start fail
-      const notifier = serviceNotifier(log);
-      notifier.ready(hubStatusLine(hub));
-      notifier.start(() => hubStatusLine(hub));
-      return runUntilSignal(log, () => hub.stop(), notifier);
+      // A failed start exits before READY=1: systemd sees the start fail.
+      return runService(log, {
+        name: 'hub',
+        start: () => hub.start(),
+        stop: () => hub.stop(),
+        status: () => hubStatusLine(hub),
+      });
     },
   },
   {

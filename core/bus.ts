@@ -4,7 +4,7 @@ import type { Logger } from './logger.js';
  * A typed event bus keyed by owner (CONVENTIONS §6): `on(owner, event, fn)`, `removeAll(owner)` when
  * the owner stops. Listeners are isolated: one that throws is logged and the others still run.
  */
-export class Bus<Events extends Record<string, unknown>> {
+export class Bus<Events extends object> {
   readonly #listeners = new Map<keyof Events, Map<string, (payload: never) => void>>();
 
   constructor(private readonly log: Logger) {}

@@ -20,6 +20,8 @@ const HTTP: Record<AresErrorCode, [number, string]> = {
   ARES_ERR_CONFIG: [500, 'internal'],
   ARES_ERR_CRYPTO: [500, 'internal'],
   ARES_ERR_MODEL: [500, 'internal'],
+  ARES_ERR_START: [500, 'internal'],
+  ARES_ERR_STOPPED: [503, 'unavailable'],
 };
 
 export interface ErrorBody {

@@ -1,4 +1,3 @@
-import { AresError } from '../../core/errors.js';
 import { RedisRelay } from '../cluster/redis-relay.js';
 import type { CentralContext } from '../context.js';
 import { CentralBroker } from './central-broker.js';
@@ -43,11 +42,10 @@ export async function startRealtimeChannel(ctx: CentralContext, host: string): P
     try {
       mqttPort = await broker.start(cfg.mqtt_port, host);
     } catch (err) {
-      throw new AresError(
-        'ARES_ERR_CONFIG',
-        `central.mqtt_port: cannot listen on ${host}:${cfg.mqtt_port}: ${(err as Error).message}`,
-        { cause: err },
-      );
+      // A port taken is a runtime failure (exit 1), not a configuration error.
+      throw new Error(`central.mqtt_port: cannot listen on ${host}:${cfg.mqtt_port}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     ctx.listening.mqttPort = mqttPort;
     return { broker, mqttPort, housekeeping: () => broker.recheckNow() };

@@ -16,7 +16,11 @@ export type AttemptResult = WebhookResult & { skip?: boolean };
  * One delivery attempt of a queued notification: a signed webhook POST or a mail through central's
  * transport. Never throws; a failure is a result (recorded, then retried or given up on).
  */
-export async function attemptDelivery(ctx: CentralContext, n: Notification): Promise<AttemptResult> {
+export async function attemptDelivery(
+  ctx: CentralContext,
+  n: Notification,
+  signal?: AbortSignal,
+): Promise<AttemptResult> {
   const cfg = ctx.config.central;
   try {
     const db = ctx.db.kysely;
@@ -52,6 +56,7 @@ export async function attemptDelivery(ctx: CentralContext, n: Notification): Pro
     return await postWebhook(url, n.payload, headers, {
       timeoutMs: cfg.webhook_timeout_ms,
       allowPrivate: cfg.webhook_allow_private,
+      ...(signal ? { signal } : {}),
     });
   } catch (err) {
     return { ok: false, permanent: false, error: (err as Error).message.slice(0, 500) };

@@ -70,7 +70,7 @@ export function postWebhook(
   url: URL,
   body: string,
   headers: Record<string, string>,
-  opts: { timeoutMs: number; allowPrivate: boolean },
+  opts: { timeoutMs: number; allowPrivate: boolean; signal?: AbortSignal },
 ): Promise<WebhookResult> {
   return new Promise((resolve) => {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -92,6 +92,7 @@ export function postWebhook(
         method: 'POST',
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         timeout: opts.timeoutMs,
+        ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.allowPrivate ? {} : { lookup: publicOnlyLookup() }),
       },
       (res: IncomingMessage) => {

@@ -35,11 +35,14 @@ export class NotificationWorker {
   #running: Promise<WorkerPass> | undefined;
   #again = false;
   #stopped = true;
+  /** Aborted by stop(): webhook POSTs under way end at once instead of running to their timeout. */
+  #abort = new AbortController();
 
   constructor(private readonly ctx: CentralContext) {}
 
   start(): void {
     this.#stopped = false;
+    this.#abort = new AbortController();
     this.#timer = setInterval(() => this.kick(), POLL_MS);
     this.#timer.unref();
     this.ctx.bus.on('notify', 'notify.queued', () => this.kick());
@@ -50,6 +53,7 @@ export class NotificationWorker {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.ctx.bus.removeAll('notify');
+    this.#abort.abort();
     await this.#running;
   }
 
@@ -120,7 +124,14 @@ export class NotificationWorker {
   async #deliver(n: Claimed, pass: WorkerPass): Promise<void> {
     const started = this.ctx.clock.now();
     const t0 = performance.now();
-    const r = await attemptDelivery(this.ctx, n);
+    const signal = this.#abort.signal;
+    const r = await attemptDelivery(this.ctx, n, signal);
+    if (signal.aborted && !r.ok) {
+      // Cut short by our own shutdown: not the receiver's failure, so no attempt is counted; the lease is
+      // handed back and the next instance to run (or this one after its restart) delivers it at once.
+      await this.ctx.db.kysely.updateTable('notifications').set({ lease_until: null }).where('id', '=', n.id).execute();
+      return;
+    }
     const cfg = this.ctx.config.central;
     const attempts = Number(n.attempts) + 1;
     const now = this.ctx.clock.now();

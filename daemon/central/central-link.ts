@@ -4,6 +4,7 @@ import type { Clock } from '../../core/clock.js';
 import type { AresConfig } from '../../core/config.js';
 import { AresError, isAresError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { HubBus } from '../hub-events.js';
 import type { HubIdentity } from '../identity/identity.js';
 import { CredentialStore, type HubCredentials } from '../state/credentials.js';
 import { Backoff } from './backoff.js';
@@ -29,6 +30,8 @@ export interface CentralLinkDeps {
   clock: Clock;
   db: Database.Database;
   identity: HubIdentity;
+  /** Announces `components.changed` and `credentials.changed`. */
+  bus: HubBus;
   wait: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
@@ -49,12 +52,6 @@ export class CentralLink {
     components: [],
     componentsSource: 'none',
   };
-  /** Called with each new component list (the component runtime subscribes here). */
-  onComponents: (list: ComponentSpec[]) => void = () => undefined;
-  /** Called when the hub gets credentials (loaded, or issued by central) and with undefined when they are wiped. */
-  onCredentials: (creds: HubCredentials | undefined) => void = () => undefined;
-  /** Called with the credentials holding a renewed certificate (the broker connection swaps to it). */
-  onCertificateRenewed: (creds: HubCredentials) => void = () => undefined;
   #renewalCheckedAt = Number.NEGATIVE_INFINITY;
   #wake = new AbortController();
   #resetRequested = false;
@@ -91,7 +88,7 @@ export class CentralLink {
     const { config, db, clock } = this.deps;
     const store = new CredentialStore(config.hub.state_dir);
     this.#creds = store.load();
-    if (this.#creds) this.#tellCredentials(this.#creds);
+    if (this.#creds) this.deps.bus.emit('credentials.changed', { creds: this.#creds, reason: 'loaded' });
     this.#status = { ...this.#status, provisioned: this.#creds !== undefined, deviceId: this.#creds?.device_id };
     const list = new ComponentList(db, () => clock.now());
     if (this.#creds) {
@@ -126,7 +123,7 @@ export class CentralLink {
       if (!this.#creds) {
         this.#creds = await obtainCredentials({ client, identity, store, log, wait }, signal);
         if (!this.#creds) return;
-        this.#tellCredentials(this.#creds);
+        this.deps.bus.emit('credentials.changed', { creds: this.#creds, reason: 'issued' });
         this.#status = { ...this.#status, provisioned: true, deviceId: this.#creds.device_id };
       }
       try {
@@ -151,7 +148,7 @@ export class CentralLink {
           store.wipe();
           list.clear();
           this.#creds = undefined;
-          this.#tellCredentials(undefined);
+          this.deps.bus.emit('credentials.changed', { creds: undefined, reason: 'wiped' });
           this.#status = { ...this.#status, provisioned: false, deviceId: undefined };
           this.#apply([], 'none');
           continue;
@@ -190,19 +187,7 @@ export class CentralLink {
     this.#creds = { ...creds, device_certificate: body.device_certificate, ca_certificate: body.ca_certificate };
     store.save(this.#creds);
     this.deps.log.info({ expires: new X509Certificate(body.device_certificate).validTo }, 'device certificate renewed');
-    try {
-      this.onCertificateRenewed(this.#creds);
-    } catch (err) {
-      this.deps.log.error({ err }, 'certificate listener failed');
-    }
-  }
-
-  #tellCredentials(creds: HubCredentials | undefined): void {
-    try {
-      this.onCredentials(creds);
-    } catch (err) {
-      this.deps.log.error({ err }, 'credentials listener failed');
-    }
+    this.deps.bus.emit('credentials.changed', { creds: this.#creds, reason: 'renewed' });
   }
 
   #apply(components: ComponentSpec[], source: LinkStatus['componentsSource']): void {
@@ -211,11 +196,7 @@ export class CentralLink {
       { source, components: components.map((c) => `${c.component_type}#${c.id}`) },
       'component list applied',
     );
-    try {
-      this.onComponents(components);
-    } catch (err) {
-      // A listener's failure must not stop the hub from tracking central.
-      this.deps.log.error({ err }, 'component listener failed');
-    }
+    // The bus isolates listeners: one that fails must not stop the hub from tracking central.
+    this.deps.bus.emit('components.changed', { list: components, source });
   }
 }

@@ -27,6 +27,8 @@ export interface RealtimeDeps {
 const STATE_FLUSH_MS = 500;
 /** The application heartbeat: central shows TIMEOUT when it stops while the connection stays up. */
 const HEARTBEAT_MS = 30_000;
+/** How long a clean disconnect waits for central to acknowledge OFFLINE. */
+const OFFLINE_ACK_MS = 1000;
 
 /**
  * The hub's one MQTT connection to central (§4.6), authenticated by its device certificate: LWT
@@ -47,8 +49,13 @@ export class RealtimeLink {
     return this.#client !== undefined;
   }
 
+  /** Connected to central's broker right now. */
+  connected(): boolean {
+    return this.#client?.connected === true;
+  }
+
   connect(creds: HubCredentials): void {
-    this.disconnect();
+    void this.disconnect(); // the old client is ended at once; only its OFFLINE is not waited for
     const uuid = this.deps.identity.deviceUuid;
     const client = mqtt.connect(creds.mqtt_url, {
       clientId: `hub-${uuid}`,
@@ -99,8 +106,18 @@ export class RealtimeLink {
         client.end(true);
         return resolve();
       }
+      // The connection may drop right now (central stopping too): the OFFLINE's acknowledgement would then
+      // wait for a reconnection that never comes, and mqtt.js would retry for ever and keep the hub from
+      // exiting. So it gets a bounded time, then the client is ended by force (the LWT still says OFFLINE).
+      const force = setTimeout(() => {
+        client.end(true);
+        resolve();
+      }, OFFLINE_ACK_MS);
       client.publish(`devices/${this.deps.identity.deviceUuid}/status`, 'OFFLINE', { qos: 1, retain: true }, () =>
-        client.end(false, {}, () => resolve()),
+        client.end(false, {}, () => {
+          clearTimeout(force);
+          resolve();
+        }),
       );
     });
   }

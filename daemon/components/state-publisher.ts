@@ -16,7 +16,8 @@ export class StatePublisher {
 
   constructor(
     private readonly deps: {
-      broker: LocalBroker;
+      /** The LAN broker (started after the components, so it is looked up when publishing). */
+      broker: Pick<LocalBroker, 'publish'>;
       deviceUuid: string;
       userEmail: () => string | null;
       components: () => readonly ComponentSpec[];

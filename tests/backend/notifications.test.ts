@@ -4,6 +4,7 @@ import type { SyncRecord } from '../../sync/records.js';
 import { dbTargets } from '../helpers/databases.js';
 import { json, newUser, provisionedHub, signedInject, startTestCentral, type TestCentral } from '../helpers/central.js';
 import { verifyDelivery, webhookReceiver } from '../helpers/webhook-receiver.js';
+import { until } from '../helpers/wait.js';
 
 const BOOT = '0a1b2c3d-4e5f-4071-8293-a4b5c6d7e8f9';
 const ESCALATE_S = 120;
@@ -79,6 +80,37 @@ const advance = (c: TestCentral, s: number) => c.clock.advance(s * 1000);
 for (const target of await dbTargets())
   t.test(`alert notifications (${target.name})`, { skip: target.skip }, async (t) => {
     t.teardown(() => target.cleanup());
+
+    t.test('stopping central mid-delivery: the POST is cut short, nothing counted or lost', async (t) => {
+      const s = await setup(t, target);
+      // A receiver that reads the delivery and never answers (the default timeout is far off).
+      const held = new Set<import('node:http').ServerResponse>();
+      const { createServer } = await import('node:http');
+      const slow = createServer((_req, res) => void held.add(res));
+      await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+      t.teardown(() => {
+        for (const res of held) res.destroy();
+        return new Promise<void>((r) => slow.close(() => r()));
+      });
+      const url = `http://127.0.0.1:${(slow.address() as { port: number }).port}/hook`;
+      await s.hook(s.owner.auth, url, ['fall_alert']);
+      await s.sync([{ metric: 'fall_detected', data: { alert_id: 'fall-stop', node_id: 'pendant', prob: 0.9 } }]);
+      s.worker.start();
+      await until('the delivery under way', () => held.size > 0, 10_000);
+      let stopped = false;
+      const stopping = s.worker.stop().then(() => (stopped = true));
+      await until('the worker stopped without waiting for the receiver', () => stopped, 5000);
+      await stopping;
+      const [row] = await s.queued({ channel: 'webhook' });
+      t.match(row, { status: 'pending', attempts: 0, lease_until: null }, 'handed back, not counted as an attempt');
+      t.ok(Number(row!.next_attempt_at) <= s.c.clock.now(), 'due at once for the next instance or run');
+      // On PostgreSQL the subtests share one schema: nothing of this one is left for the next worker's pass.
+      await s.c.ctx.db.kysely
+        .updateTable('notifications')
+        .set({ status: 'skipped' })
+        .where('device_id', '=', s.dev.deviceId)
+        .execute();
+    });
 
     t.test('a fall reaches every member by mail and their webhooks, signed; ack and cancel are told too', async (t) => {
       const s = await setup(t, target);

@@ -51,5 +51,9 @@ t.test('a missing certificate file is a configuration error naming the setting',
       'central.tls_key': join(dir, 'nope.key'),
     },
   });
-  await t.rejects(startCentral(config, silentLogger()), { code: 'ARES_ERR_CONFIG', message: /central\.tls_cert/ });
+  await t.rejects(startCentral(config, silentLogger()), {
+    code: 'ARES_ERR_START',
+    part: 'context',
+    cause: { code: 'ARES_ERR_CONFIG', message: /central\.tls_cert/ },
+  });
 });
