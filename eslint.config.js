@@ -16,6 +16,22 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware: a promise nobody awaits or catches loses its error (an unhandled rejection ends the
+    // daemon), and an async function where a callback's result is ignored does the same.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          // tap queues subtests itself and awaits them before the parent ends.
+          allowForKnownSafePromises: [{ from: 'package', name: 'PromiseWithSubtest', package: '@tapjs/core' }],
+        },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     // Dependency direction (ARCHITECTURE §2): shared modules never reach into the hub or central.
     files: ['drivers/**/*.ts', 'sync/**/*.ts', 'models/**/*.ts', 'ble-provisioning/**/*.ts', 'core/**/*.ts'],
     rules: {
@@ -25,6 +41,26 @@ export default tseslint.config(
   {
     files: ['backend/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/daemon/**', '**/cli/**'] }] },
+  },
+  {
+    // Migrations are frozen once released: what they insert is written in them, never imported from
+    // code that can change (tests/backend/migrations.test.ts checks the same).
+    files: ['backend/db/migrations/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../**'], allowTypeImports: true, message: 'a migration imports only kysely and types' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The hub never loads central's code (a Pi must not carry it), and neither side the CLI's.
+    files: ['daemon/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/backend/**', '**/cli/**'] }] },
   },
   {
     files: ['scripts/**/*.mjs', 'eslint.config.js'],

@@ -25,7 +25,8 @@ export function registerJsonParser(app: FastifyInstance, ctx: CentralContext): v
       }
       const text = decode(request, raw, limit * 8).toString('utf8');
       return new Promise((resolve, reject) => {
-        parseJson(request, text, (err, value) => (err ? reject(err) : resolve(value)));
+        // fastify's parser answers through the callback (its type also allows a promise, never returned here).
+        void parseJson(request, text, (err, value) => (err ? reject(err) : resolve(value)));
       });
     },
   );

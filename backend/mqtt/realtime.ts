@@ -104,7 +104,7 @@ export class Realtime implements BrokerEvents {
   }
 
   deviceOnline(device: Device): void {
-    this.#inOrder(device.deviceUuid, async () => {
+    void this.#inOrder(device.deviceUuid, async () => {
       await this.store.touch(device.deviceUuid, this.ctx.clock.now());
       await this.#setStatus(device.deviceUuid, 'ONLINE');
     });
@@ -118,7 +118,7 @@ export class Realtime implements BrokerEvents {
   }
 
   deviceOffline(device: Device): void {
-    this.#inOrder(device.deviceUuid, async () => {
+    void this.#inOrder(device.deviceUuid, async () => {
       await this.store.forget(device.deviceUuid);
       await this.#setStatus(device.deviceUuid, 'OFFLINE');
     });
@@ -148,7 +148,7 @@ export class Realtime implements BrokerEvents {
       return;
     }
     const body = parseJson(payload);
-    this.#inOrder(uuid, async () => {
+    void this.#inOrder(uuid, async () => {
       // Any message proves the hub alive: one no longer tracked (swept as TIMEOUT) is ONLINE again.
       if (await this.store.touch(uuid, this.ctx.clock.now())) await this.#setStatus(uuid, 'ONLINE');
       if (kind === 'state' && body && typeof body === 'object') await this.#mergeState(uuid, body);
@@ -161,7 +161,7 @@ export class Realtime implements BrokerEvents {
   }
 
   stateRequested(_app: Extract<Principal, { kind: 'app' }>, deviceUuid: string): void {
-    this.#inOrder(deviceUuid, () => this.#push(deviceUuid));
+    void this.#inOrder(deviceUuid, () => this.#push(deviceUuid));
   }
 
   /** The full state of a device in the §4.6 shape, with flat per-type keys for types with one component. */

@@ -178,11 +178,11 @@ t.test('hostile /events input is a 4xx and the daemon keeps serving', async (t) 
 
 t.test('radar frames over MQTT are validated before they count', async (t) => {
   const s = await setup(t);
-  s.radar.fromMqtt('radar1', 'radar', Buffer.from('{broken'));
-  s.radar.fromMqtt('radar1', 'radar', Buffer.from(JSON.stringify({ ...FRAME, presence: 7 })));
-  s.radar.fromMqtt('radar1', 'imu', Buffer.from('whatever'));
+  await s.radar.fromMqtt('radar1', 'radar', Buffer.from('{broken'));
+  await s.radar.fromMqtt('radar1', 'radar', Buffer.from(JSON.stringify({ ...FRAME, presence: 7 })));
+  await s.radar.fromMqtt('radar1', 'imu', Buffer.from('whatever'));
   t.equal(s.outputs.length, 0);
-  s.radar.fromMqtt('radar1', 'radar', Buffer.from(JSON.stringify(FRAME)));
+  await s.radar.fromMqtt('radar1', 'radar', Buffer.from(JSON.stringify(FRAME)));
   t.equal(s.outputs.length, 5);
 });
 
