@@ -1,4 +1,5 @@
 import type { Insertable, Kysely } from 'kysely';
+import { SyncEvent } from '../../sync/contract.js';
 import type { SyncRecord } from '../../sync/records.js';
 import type { Database, DeviceAlertsTable } from '../db/types.js';
 import type { AlertChange } from '../notify/queue.js';
@@ -37,8 +38,8 @@ const text = (v: unknown, max: number): string | null => (typeof v === 'string' 
 
 /** An alert record's type on central: a fall (by the model, or by the radar's own flag alone), or detection down. */
 function alertType(r: SyncRecord): string {
-  if (r.metric === 'detection_down') return 'detection_down';
-  if (r.metric === 'radar_fall_state' || r.data?.['by'] === 'sensor') return 'fall_sensor';
+  if (r.metric === SyncEvent.detection_down) return 'detection_down';
+  if (r.metric === SyncEvent.radar_fall_state || r.data?.['by'] === 'sensor') return 'fall_sensor';
   return 'fall';
 }
 
@@ -82,7 +83,7 @@ export async function recordAlerts(
           alertId: id,
           event: type === 'detection_down' ? 'detection_down' : 'fall_alert',
         });
-    } else if (typeof given === 'string' && r.metric === 'fall_duplicates') {
+    } else if (typeof given === 'string' && r.metric === SyncEvent.fall_duplicates) {
       // A running total: the largest wins, whatever order the records arrive in.
       const n = r.data?.['duplicates'];
       if (Number.isSafeInteger(n) && (n as number) > 0)
@@ -93,8 +94,11 @@ export async function recordAlerts(
           .where('device_id', '=', device.id)
           .where('duplicates', '<', n as number)
           .execute();
-    } else if (typeof given === 'string' && (r.metric === 'fall_cancelled' || r.metric === 'detection_restored')) {
-      const cancel = r.metric === 'fall_cancelled';
+    } else if (
+      typeof given === 'string' &&
+      (r.metric === SyncEvent.fall_cancelled || r.metric === SyncEvent.detection_restored)
+    ) {
+      const cancel = r.metric === SyncEvent.fall_cancelled;
       const res = await db
         .updateTable('device_alerts')
         .set(

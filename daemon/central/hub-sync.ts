@@ -4,17 +4,13 @@ import type { Clock } from '../../core/clock.js';
 import type { AresConfig } from '../../core/config.js';
 import type { HostRoot } from '../../core/host-root.js';
 import type { Logger } from '../../core/logger.js';
+import { syncEventSpec } from '../../sync/contract.js';
 import { Outbox, type LaneStats } from '../../sync/outbox.js';
 import { isBootId, type NewRecord } from '../../sync/records.js';
 import type { ComponentOutput, Pipeline } from '../components/pipeline.js';
 import type { HubCredentials } from '../state/credentials.js';
 import { CentralClient } from './client.js';
 import { Uploader } from './uploader.js';
-
-/** Events that mean someone may be hurt: the alert lane (sent at once, fsync'd, never evicted). */
-const ALERT_EVENTS = new Set(['radar_fall_state', 'fall_detected', 'detection_down']);
-/** Not alerts themselves, but sent with them: the samples recorded after a fall alert, its cancellation. */
-const ALERT_LANE_EVENTS = new Set(['fall_recording', 'fall_cancelled', 'fall_duplicates', 'detection_restored']);
 
 export interface HubSyncDeps {
   config: AresConfig;
@@ -126,7 +122,11 @@ export class HubSync {
   }
 }
 
-/** How a hub output becomes an outbox record: its lane by kind (fall signals go by the alert lane). */
+/**
+ * How a hub output becomes an outbox record: readings by the telemetry lane, states by the event lane,
+ * named events by the lane and record type the sync contract gives them (sync/contract.ts), others as
+ * ordinary events.
+ */
 export function toRecord(out: ComponentOutput): NewRecord | undefined {
   const component = { component_type: out.componentType, component_id: String(out.componentId) };
   if (out.kind === 'reading') {
@@ -134,10 +134,10 @@ export function toRecord(out: ComponentOutput): NewRecord | undefined {
     return { lane: 'telemetry', type: 'reading', ...component, metric: out.name, value: out.value };
   }
   if (out.kind === 'state') return { lane: 'event', type: 'state', ...component, data: { state: out.state ?? null } };
-  const alert = ALERT_EVENTS.has(out.name);
+  const spec = syncEventSpec(out.name) ?? { lane: 'event', type: 'event' };
   return {
-    lane: alert || ALERT_LANE_EVENTS.has(out.name) ? 'alert' : 'event',
-    type: alert ? 'alert' : 'event',
+    lane: spec.lane,
+    type: spec.type,
     ...component,
     metric: out.name,
     ...(out.data ? { data: out.data } : {}),

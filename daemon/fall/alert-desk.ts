@@ -1,3 +1,4 @@
+import { syncEvent } from '../../sync/contract.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { Command } from '../../drivers/types.js';
@@ -127,9 +128,7 @@ export class AlertDesk {
       .emitStored({
         componentId: a.componentId,
         componentType: a.componentType,
-        kind: 'event',
-        name: 'fall_duplicates',
-        data: { alert_id: a.id, node_id: a.node_id, duplicates: a.duplicates },
+        ...syncEvent('fall_duplicates', { alert_id: a.id, node_id: a.node_id, duplicates: a.duplicates }),
         ts: this.deps.clock.now(),
       })
       .catch((err: unknown) => this.deps.log.error({ err, alert_id: a.id }, 'duplicate count not stored'));
@@ -185,15 +184,13 @@ export class AlertDesk {
     await this.deps.pipeline.emitStored({
       componentId: a.componentId,
       componentType: a.componentType,
-      kind: 'event',
-      name: 'fall_cancelled',
-      data: {
+      ...syncEvent('fall_cancelled', {
         alert_id: alertId,
         node_id: a.node_id,
         by: how.by,
         ...(how.by === 'app' ? { who: how.who } : {}),
         after_s: Math.round((now - a.raisedAt) / 100) / 10,
-      },
+      }),
       ts: now,
     });
     const alarm = a.settings.alarmComponentId;

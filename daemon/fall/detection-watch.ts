@@ -1,3 +1,4 @@
+import { syncEvent } from '../../sync/contract.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { ComponentSpec } from '../../sync/components.js';
@@ -116,9 +117,7 @@ export class DetectionWatch {
     await this.deps.pipeline.emitStored({
       componentId: component.id,
       componentType: component.component_type,
-      kind: 'event',
-      name: 'detection_down',
-      data: { alert_id: alertId, reason, ...(nodeId ? { node_id: nodeId } : {}) },
+      ...syncEvent('detection_down', { alert_id: alertId, reason, ...(nodeId ? { node_id: nodeId } : {}) }),
       ts: now,
     });
   }
@@ -131,14 +130,12 @@ export class DetectionWatch {
     await this.deps.pipeline.emitStored({
       componentId: d.componentId,
       componentType: d.componentType,
-      kind: 'event',
-      name: 'detection_restored',
-      data: {
+      ...syncEvent('detection_restored', {
         alert_id: d.alertId,
         why,
         down_s: Math.round((now - d.since) / 1000),
         ...(d.nodeId ? { node_id: d.nodeId } : {}),
-      },
+      }),
       ts: now,
     });
   }

@@ -3,6 +3,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { Backend, LoadedModel } from '../../models/runtime/engine.js';
 import type { RadarFrame } from '../../models/runtime/radar-frame.js';
+import { syncEvent, type SyncEventData } from '../../sync/contract.js';
 import type { ComponentSpec } from '../../sync/components.js';
 import type { Pipeline } from '../components/pipeline.js';
 import type { Command } from '../../drivers/types.js';
@@ -305,7 +306,7 @@ export class FallService {
     nodeId: string,
     now: number,
     alert: { id: string; prob: number | null; by: 'model' | 'sensor' | 'both' },
-    recorded: Record<string, unknown>,
+    recorded: Pick<SyncEventData['fall_detected'], 'samples_before' | 'frames_before' | 'rate_hz' | 'node_ts'>,
   ): Promise<void> {
     this.#alerts++;
     const model = this.#models.get(entry.kind)?.model;
@@ -315,16 +316,14 @@ export class FallService {
     await this.deps.pipeline.emitStored({
       componentId: entry.component.id,
       componentType: entry.kind,
-      kind: 'event',
-      name: 'fall_detected',
-      data: {
+      ...syncEvent('fall_detected', {
         alert_id: alert.id,
         node_id: nodeId,
         prob: alert.prob,
         by: alert.by,
         model: model ? `${model.meta.name}@${model.meta.version}` : null,
         ...recorded,
-      },
+      }),
       ts: now,
     });
     // The alarm and the LAN, once the record is safe.
@@ -345,12 +344,12 @@ export class FallService {
       .emitStored({
         componentId: component.id,
         componentType: kind,
-        kind: 'event',
-        name: 'fall_recording',
-        data:
+        ...syncEvent(
+          'fall_recording',
           kind === 'radar'
             ? { alert_id: alertId, node_id: nodeId, frames_after: after }
             : { alert_id: alertId, node_id: nodeId, rate_hz: rate, samples_after: after },
+        ),
         ts: this.deps.clock.now(),
       })
       .catch((err: unknown) => this.deps.log.error({ err, alert_id: alertId }, 'fall recording not stored'));
