@@ -1,12 +1,9 @@
 import mqtt from 'mqtt';
 import t from 'tap';
-import { silentLogger } from '../../core/logger.js';
 import { NodeRegistry } from '../../daemon/broker/nodes.js';
-import { Hub } from '../../daemon/hub.js';
 import { openHubDb } from '../../daemon/state/hub-db.js';
-import { SimGpioPort } from '../../drivers/gpio/sim.js';
-import { startStack } from '../helpers/stack.js';
-import { fastWait, until } from '../helpers/wait.js';
+import { startHub, startStack } from '../helpers/stack.js';
+import { until } from '../helpers/wait.js';
 import { publishSyntheticFall } from '../helpers/pendant-fall.js';
 
 /*
@@ -27,13 +24,7 @@ t.test('a fall streamed by a LAN node reaches the LAN at once and central with i
   const db = openHubDb(hubConfig.hub.state_dir);
   const node = await new NodeRegistry(db).add('pendant');
   db.close();
-  const hub = new Hub(hubConfig, silentLogger(), {
-    gpio: new SimGpioPort(),
-    lanHost: '127.0.0.1',
-    wait: fastWait(100),
-  });
-  await hub.start();
-  t.teardown(() => hub.stop());
+  const hub = await startHub(t, hubConfig);
   await until(
     'fall detection running',
     async () => {

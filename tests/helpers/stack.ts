@@ -8,7 +8,10 @@ import { loadConfig, type AresConfig } from '../../core/config.js';
 import { HostRoot } from '../../core/host-root.js';
 import { silentLogger } from '../../core/logger.js';
 import { readBoardIdentity } from '../../daemon/identity/board.js';
+import { Hub, type HubDeps } from '../../daemon/hub.js';
 import { enrollmentRecord, loadOrCreateIdentity } from '../../daemon/identity/identity.js';
+import { SimGpioPort } from '../../drivers/gpio/sim.js';
+import { fastWait } from './wait.js';
 
 type Teardown = { teardown(fn: () => unknown): void };
 
@@ -74,4 +77,20 @@ export async function startStack(
   await api('POST', '/api/devices/claim', { cpu_serial: rec.cpu_serial, claim_code: rec.claim_code }, user);
   const hubConfig = { ...config, hub: { ...config.hub, central_url: central.url } };
   return { config, hubConfig, central, api, admin, user, token, userEmail, rec, deviceId };
+}
+
+/**
+ * A hub for tests: simulated GPIO, LAN listeners on loopback, the production retry loops with short
+ * waits; started, and stopped at teardown. `deps` overrides any of these.
+ */
+export async function startHub(t: Teardown, config: AresConfig, deps: HubDeps = {}): Promise<Hub> {
+  const hub = new Hub(config, silentLogger(), {
+    gpio: new SimGpioPort(),
+    lanHost: '127.0.0.1',
+    wait: fastWait(100),
+    ...deps,
+  });
+  t.teardown(() => hub.stop());
+  await hub.start();
+  return hub;
 }

@@ -1,8 +1,5 @@
 import t from 'tap';
-import { silentLogger } from '../../core/logger.js';
 import { toRecord } from '../../daemon/central/hub-sync.js';
-import { Hub } from '../../daemon/hub.js';
-import { SimGpioPort } from '../../drivers/gpio/sim.js';
 import {
   SyncEvent,
   registerSyncEvent,
@@ -11,8 +8,8 @@ import {
   unregisterSyncEvent,
   type SyncEventName,
 } from '../../sync/contract.js';
-import { startStack } from '../helpers/stack.js';
-import { fastWait, until } from '../helpers/wait.js';
+import { startHub, startStack } from '../helpers/stack.js';
+import { until } from '../helpers/wait.js';
 
 const out = (name: string) => ({ componentId: 5, componentType: 'imu', kind: 'event' as const, name, ts: 1 });
 
@@ -61,13 +58,7 @@ t.test('a record type added in one place travels end to end on its lane', async 
   registerSyncEvent('smoke_alarm', { lane: 'alert', type: 'alert' });
   t.teardown(() => unregisterSyncEvent('smoke_alarm'));
   const { hubConfig, central, deviceId } = await startStack(t, { 'hub.buffer_commit_ms': 50 });
-  const hub = new Hub(hubConfig, silentLogger(), {
-    gpio: new SimGpioPort(),
-    lanHost: '127.0.0.1',
-    wait: fastWait(100),
-  });
-  await hub.start();
-  t.teardown(() => hub.stop());
+  const hub = await startHub(t, hubConfig);
   await until('provisioned', () => hub.status().provisioned);
   await hub.pipeline.emitStored({
     componentId: 9,

@@ -1,19 +1,10 @@
 import t from 'tap';
-import { silentLogger } from '../../core/logger.js';
-import { Hub } from '../../daemon/hub.js';
-import { SimGpioPort } from '../../drivers/gpio/sim.js';
-import { startStack } from '../helpers/stack.js';
-import { fastWait, until } from '../helpers/wait.js';
+import { startHub, startStack } from '../helpers/stack.js';
+import { until } from '../helpers/wait.js';
 
 t.test('hub outputs reach central’s store once, alerts included; acknowledged records leave the buffer', async (t) => {
   const { hubConfig, central, deviceId } = await startStack(t, { 'hub.buffer_commit_ms': 50 });
-  const hub = new Hub(hubConfig, silentLogger(), {
-    gpio: new SimGpioPort(),
-    lanHost: '127.0.0.1',
-    wait: fastWait(100),
-  });
-  await hub.start();
-  t.teardown(() => hub.stop());
+  const hub = await startHub(t, hubConfig);
   await until('provisioned', () => hub.status().provisioned);
 
   const ts = Date.now();
