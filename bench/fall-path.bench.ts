@@ -18,7 +18,7 @@ import { LocalBroker } from '../daemon/broker/local-broker.js';
 import { NodeRegistry } from '../daemon/broker/nodes.js';
 import { toRecord } from '../daemon/central/hub-sync.js';
 import { Pipeline } from '../daemon/components/pipeline.js';
-import { RadarIntake } from '../daemon/components/radar-intake.js';
+import { NodeIntake } from '../daemon/nodes/intake.js';
 import { FallService } from '../daemon/fall/fall-service.js';
 import { openHubDb } from '../daemon/state/hub-db.js';
 import { createEngine } from '../models/runtime/engine.js';
@@ -68,7 +68,7 @@ pipeline.on('outbox', async (out) => {
   if (rec) await outbox.append(rec);
   if (out.name === 'fall_detected') latencies.push(performance.now() - arrival);
 });
-const radar = new RadarIntake({ pipeline, clock: systemClock, components: () => components, log: silentLogger() });
+
 const engine = await createEngine('wasm');
 const fall = new FallService({
   pipeline,
@@ -77,15 +77,21 @@ const fall = new FallService({
   components: () => components,
   publish: (topic, payload, retain) => broker.publish(topic, payload, retain),
   deviceUuid: '00000000-0000-4000-8000-00000000beef',
-  loadModel: () => engine.load(modelDir('imu-fall'), IMU_FEATURES),
+  loaders: { imu: () => engine.load(modelDir('imu-fall'), IMU_FEATURES) },
+});
+// The hub's path: the node intake reads the stream and hands it to fall detection.
+const intake = new NodeIntake({
+  pipeline,
+  clock: systemClock,
+  components: () => components,
+  log: silentLogger(),
+  onMessage: (type, nodeId, msg) => fall.accept(type, nodeId, msg),
 });
 fall.apply(components);
 await fall.idle();
 broker.onNodeMessage = (node, stream, payload) => {
-  if (stream !== 'imu') return radar.fromMqtt(node, stream, payload);
-  lastArrival = performance.now();
-  fall.fromMqtt(node, payload);
-  return Promise.resolve();
+  if (stream === 'imu') lastArrival = performance.now();
+  return intake.fromMqtt(node, stream, payload);
 };
 
 // 1. Alert latency: falls streamed by one node, batches of 5 samples (a node sending 10 batches/s).

@@ -20,7 +20,7 @@ import { silentLogger } from '../core/logger.js';
 import { LocalBroker } from '../daemon/broker/local-broker.js';
 import { NodeRegistry } from '../daemon/broker/nodes.js';
 import { Pipeline } from '../daemon/components/pipeline.js';
-import { RadarIntake } from '../daemon/components/radar-intake.js';
+import { NodeIntake } from '../daemon/nodes/intake.js';
 import { openHubDb } from '../daemon/state/hub-db.js';
 import { systemClock } from '../core/clock.js';
 import { BENCH_COMPONENTS, provisionedHub, rssMb } from './lib/provisioned-hub.js';
@@ -88,7 +88,7 @@ async function brokerThroughput(dir: string): Promise<{ hub: number; stored: num
   const pipeline = new Pipeline(silentLogger());
   let accepted = 0;
   pipeline.on('count', () => void accepted++);
-  const radar = new RadarIntake({
+  const radar = new NodeIntake({
     pipeline,
     clock: systemClock,
     components: () => [

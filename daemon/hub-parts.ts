@@ -17,14 +17,14 @@ import { CentralLink } from './central/central-link.js';
 import { HubSync } from './central/hub-sync.js';
 import { RealtimeLink } from './central/realtime-link.js';
 import type { Pipeline } from './components/pipeline.js';
-import { RadarIntake } from './components/radar-intake.js';
 import { ComponentRuntime } from './components/runtime.js';
 import { StatePublisher } from './components/state-publisher.js';
-import { FallService, loadShippedFallModel } from './fall/fall-service.js';
+import { FallService } from './fall/fall-service.js';
 import type { HubBus } from './hub-events.js';
 import { buildLocalHttp } from './http/local-http.js';
 import { readBoardIdentity } from './identity/board.js';
 import { boardChanged, loadOrCreateIdentity, type HubIdentity } from './identity/identity.js';
+import { NodeIntake } from './nodes/intake.js';
 import { openHubDb } from './state/hub-db.js';
 
 export interface HubDeps {
@@ -35,10 +35,8 @@ export interface HubDeps {
   gpio?: GpioPort;
   /** Bind address of the LAN listeners (default all interfaces: they serve the home network). */
   lanHost?: string;
-  /** Tests hand in another (or a corrupt) fall model; default the shipped imu-fall. */
-  loadFallModel?: () => Promise<LoadedModel>;
-  /** Likewise for the radar-fall model. */
-  loadRadarModel?: () => Promise<LoadedModel>;
+  /** Fall models by node kind (tests hand in another or a corrupt one); default each kind's shipped model. */
+  fallModels?: Readonly<Record<string, () => Promise<LoadedModel>>>;
 }
 
 /** The parts of a running hub, filled in as their start completes. */
@@ -78,12 +76,13 @@ export interface HubScope {
  * stops, so nothing a later event triggers (a list applied during shutdown) can reopen what is closing.
  */
 export function hubParts(s: HubScope): Part[] {
-  const radar = new RadarIntake({
+  const intake = new NodeIntake({
     pipeline: s.pipeline,
     clock: s.clock,
     components: () => components(s),
     log: s.log,
-    onFrame: (nodeId, frame) => s.running.fall?.fromRadar(nodeId, frame),
+    onMessage: (type, nodeId, msg) => s.running.fall?.accept(type, nodeId, msg),
+    onRefused: (type, nodeId) => s.running.fall?.heard(type, nodeId),
   });
   return [
     identityPart(s),
@@ -100,8 +99,8 @@ export function hubParts(s: HubScope): Part[] {
     bufferPart(s),
     componentsPart(s),
     fallPart(s),
-    lanBrokerPart(s, radar),
-    localHttpPart(s, radar),
+    lanBrokerPart(s, intake),
+    localHttpPart(s, intake),
     realtimePart(s),
     { name: 'central-link', start: () => startLink(s), stop: () => s.running.link?.stop() },
   ].map((part) => ({
@@ -220,8 +219,7 @@ function fallPart(s: HubScope): Part {
         components: () => components(s),
         publish: (topic, payload, retain) => need(s, 'broker').publish(topic, payload, retain),
         deviceUuid: need(s, 'identity').deviceUuid,
-        loadModel: s.deps.loadFallModel ?? loadShippedFallModel,
-        ...(s.deps.loadRadarModel ? { loadRadarModel: s.deps.loadRadarModel } : {}),
+        ...(s.deps.fallModels ? { loaders: s.deps.fallModels } : {}),
         command: (componentId, cmd) => need(s, 'runtime').command(componentId, cmd),
       }));
       s.bus.on('fall-detection', 'components.changed', ({ list }) => fall.apply(list));
@@ -230,7 +228,7 @@ function fallPart(s: HubScope): Part {
   };
 }
 
-function lanBrokerPart(s: HubScope, radar: RadarIntake): Part {
+function lanBrokerPart(s: HubScope, intake: NodeIntake): Part {
   return {
     name: 'lan-broker',
     start: async () => {
@@ -239,11 +237,7 @@ function lanBrokerPart(s: HubScope, radar: RadarIntake): Part {
         s.log.child({ part: 'broker' }),
         new NodeRegistry(need(s, 'db')),
       ));
-      broker.onNodeMessage = (nodeId, stream, payload) => {
-        if (stream !== 'imu') return radar.fromMqtt(nodeId, stream, payload);
-        s.running.fall?.fromMqtt(nodeId, payload); // acknowledged at once: IMU samples are not stored, alerts are
-        return Promise.resolve();
-      };
+      broker.onNodeMessage = (nodeId, stream, payload) => intake.fromMqtt(nodeId, stream, payload);
       s.ports.mqtt = await broker.start(cfg.mqtt_port, s.deps.lanHost).catch(named('hub.mqtt_port'));
       if (cfg.mqtt_tls_cert !== undefined || cfg.mqtt_tls_key !== undefined)
         s.ports.mqttTls = await broker
@@ -254,7 +248,7 @@ function lanBrokerPart(s: HubScope, radar: RadarIntake): Part {
   };
 }
 
-function localHttpPart(s: HubScope, radar: RadarIntake): Part {
+function localHttpPart(s: HubScope, intake: NodeIntake): Part {
   return {
     name: 'local-http',
     start: async () => {
@@ -272,7 +266,7 @@ function localHttpPart(s: HubScope, radar: RadarIntake): Part {
           sync: sync.health(),
           fall: fall.health(),
         }),
-        onRadarFrame: async (nodeId, frame) => radar.accept(nodeId, frame),
+        onRadarFrame: (nodeId, frame) => intake.accept('radar', nodeId, frame),
       }));
       await http.listen({ port: cfg.http_port, host: s.deps.lanHost ?? '0.0.0.0' }).catch(named('hub.http_port'));
       const addr = http.server.address();

@@ -59,6 +59,13 @@ const BUILT_IN: { readonly [K in SyncEventName]: SyncEventSpec } = {
   detection_restored: { lane: 'alert', type: 'event' },
 };
 
+/**
+ * Component types whose LAN nodes run fall detection on the hub (the hub's node kinds with a `fall`
+ * part: daemon/nodes/registry.ts, which a test holds to this list). Central watches hubs with one of
+ * them attached: a silent hub there is fall detection down.
+ */
+export const FALL_DETECTION_TYPES: readonly string[] = Object.freeze(['imu', 'radar']);
+
 /** Every name of the table, as a value: `SyncEvent.fall_cancelled` is checked by the compiler, a literal is not. */
 export const SyncEvent = Object.freeze(
   Object.fromEntries(Object.keys(BUILT_IN).map((k) => [k, k])) as { readonly [K in SyncEventName]: K },

@@ -1,9 +1,7 @@
 import type { CentralContext } from '../context.js';
 import { openAlert } from '../store/alerts.js';
+import { FALL_DETECTION_TYPES } from '../../sync/contract.js';
 import { queueAlertNotifications } from './queue.js';
-
-/** Component types that mean a hub runs fall detection. */
-const DETECTION_COMPONENTS = ['imu', 'radar'];
 
 /**
  * A hub that runs fall detection and has gone quiet is a hub whose falls nobody hears of: after
@@ -29,7 +27,7 @@ export async function watchHubsOffline(ctx: CentralContext): Promise<Set<number>
           .selectFrom('attached_components')
           .select('attached_components.id')
           .whereRef('attached_components.device_id', '=', 'devices.id')
-          .where('attached_components.component_type', 'in', DETECTION_COMPONENTS),
+          .where('attached_components.component_type', 'in', [...FALL_DETECTION_TYPES]),
       ),
     )
     .where((eb) =>

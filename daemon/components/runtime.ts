@@ -1,3 +1,4 @@
+import { isNodeType } from '../nodes/registry.js';
 import { isDeepStrictEqual } from 'node:util';
 import type { Clock } from '../../core/clock.js';
 import { AresError } from '../../core/errors.js';
@@ -54,9 +55,6 @@ const SILENCE_CHECK_MS = 5000;
  * output for longer than its descriptor's silence limit is marked faulty (seed §14); an unknown type
  * is reported and skipped. Commands enter through `command()`, validated against the descriptor.
  */
-/** Component types served by LAN nodes rather than by a driver on the hub. */
-export const NODE_COMPONENT_TYPES: ReadonlySet<string> = new Set(['radar', 'imu']);
-
 export class ComponentRuntime {
   readonly #running = new Map<number, Running>();
   #silenceTimer: NodeJS.Timeout | undefined;
@@ -123,9 +121,9 @@ export class ComponentRuntime {
   }
 
   async #reconcile(list: readonly ComponentSpec[]): Promise<void> {
-    // Components a LAN node serves (radar, imu) have no driver here: their data arrives through the
-    // LAN broker (radar intake, fall detection), which reports on them.
-    const wanted = new Map(list.filter((c) => !NODE_COMPONENT_TYPES.has(c.component_type)).map((c) => [c.id, c]));
+    // Components a LAN node serves (nodes/registry.ts) have no driver here: their data arrives through
+    // the LAN broker (node intake, fall detection), which reports on them.
+    const wanted = new Map(list.filter((c) => !isNodeType(c.component_type)).map((c) => [c.id, c]));
     for (const id of [...this.#running.keys()]) {
       const spec = wanted.get(id);
       if (!spec) {
@@ -179,7 +177,9 @@ export class ComponentRuntime {
       r.backoff.reset();
       log.info('component started');
     } catch (err) {
-      await r.driver?.stop().catch(() => undefined);
+      await r.driver
+        ?.stop()
+        .catch((stopErr: unknown) => log.warn({ err: stopErr }, 'component stop after a failed start failed'));
       r.driver = undefined;
       this.#fault(r, `start failed: ${(err as Error).message}`, log, true);
     }

@@ -1,8 +1,4 @@
 import type { DetectionWatch } from './detection-watch.js';
-import { ImuNode } from './imu-node.js';
-import type { RadarNode } from './radar-node.js';
-
-export type Kind = 'imu' | 'radar';
 
 export interface FallHealth {
   /**
@@ -16,7 +12,8 @@ export interface FallHealth {
   nodes: {
     node_id: string;
     component_id: number;
-    kind?: Kind;
+    /** The node's kind (its component_type). */
+    kind?: string;
     problem?: string;
     batches: number;
     gaps: number;
@@ -28,26 +25,4 @@ export interface FallHealth {
   alerts: number;
   /** Outages reported to central as detection_down alerts (silent nodes, a model that failed to load). */
   detection_down: ReturnType<DetectionWatch['status']>;
-}
-
-/** A node's counters in the one shape /healthz and /metrics report for both kinds. */
-export function nodeCounters(node: ImuNode | RadarNode) {
-  if (node instanceof ImuNode)
-    return {
-      batches: node.counters.batches,
-      gaps: node.counters.gaps,
-      out_of_order: node.counters.outOfOrder,
-      dropped_windows: node.droppedWindows,
-      suppressed: node.suppressed,
-      last_batch_at: node.counters.lastBatchAt === null ? null : new Date(node.counters.lastBatchAt).toISOString(),
-    };
-  const c = node.counters;
-  return {
-    batches: c.frames,
-    gaps: c.gaps,
-    out_of_order: c.late,
-    dropped_windows: c.dropped,
-    suppressed: c.suppressed,
-    last_batch_at: node.lastFrameAt === null ? null : new Date(node.lastFrameAt).toISOString(),
-  };
 }

@@ -2,7 +2,6 @@ import { KeyedQueue } from '../../core/keyed-queue.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { Backend, LoadedModel } from '../../models/runtime/engine.js';
-import type { RadarFrame } from '../../models/runtime/radar-frame.js';
 import { syncEvent, type SyncEventData } from '../../sync/contract.js';
 import type { ComponentSpec } from '../../sync/components.js';
 import type { Pipeline } from '../components/pipeline.js';
@@ -10,19 +9,15 @@ import type { Command } from '../../drivers/types.js';
 import { AlertDesk, alertSettings, type AlertSettings } from './alert-desk.js';
 import { decisionSettings } from './decision-settings.js';
 import { DetectionWatch, type WatchedNode } from './detection-watch.js';
-import { ImuNode } from './imu-node.js';
-import { parseImuBatch } from './imu-payload.js';
-import { nodeCounters, type FallHealth, type Kind } from './fall-health.js';
-import { loadShippedRadarModel } from './fall-models.js';
-import { RadarNode } from './radar-node.js';
+import type { FallHealth } from './fall-health.js';
+import type { FallNode, KindAlert, NodeKind } from '../nodes/node-kind.js';
+import { fallKinds, nodeKind } from '../nodes/registry.js';
 
 export { loadShippedFallModel, loadShippedRadarModel } from './fall-models.js';
 export type { FallHealth } from './fall-health.js';
 
 /** How often silent nodes are looked for. */
 const SILENCE_CHECK_MS = 5000;
-
-const MODEL_OF: Record<Kind, string> = { imu: 'imu-fall', radar: 'radar-fall' };
 
 export interface FallServiceDeps {
   pipeline: Pipeline;
@@ -32,10 +27,8 @@ export interface FallServiceDeps {
   /** Publishes on the hub's LAN broker (retained `alerts/{device_uuid}`). */
   publish: (topic: string, payload: string, retain: boolean) => Promise<void>;
   deviceUuid: string;
-  /** Loads the imu-fall model (injectable: tests hand in a corrupt one). */
-  loadModel: () => Promise<LoadedModel>;
-  /** Loads the radar-fall model; default the shipped one. */
-  loadRadarModel?: () => Promise<LoadedModel>;
+  /** Model loaders by node kind (tests hand in another or a corrupt one); default each kind's shipped model. */
+  loaders?: Readonly<Record<string, () => Promise<LoadedModel>>>;
   backend?: Backend;
   /** Switches the alarm component (the hub's component runtime). */
   command?: (componentId: number, cmd: Command) => Promise<unknown>;
@@ -49,17 +42,18 @@ interface ModelSlot {
 }
 
 interface Entry {
-  kind: Kind;
-  node: ImuNode | RadarNode;
+  kind: NodeKind;
+  node: FallNode<unknown>;
   component: ComponentSpec;
   /** The component and settings it was built for: a change starts the node afresh. */
   key: string;
 }
 
 /**
- * Fall detection on the hub. IMU batches (`local/{node_id}/imu`) and radar frames (`local/{node_id}/
- * radar`, `POST /events`) from the node an `imu` or `radar` component names (`config.node_id`) go
- * through that node's stream and decision (for a radar, with the sensor's own fall flag) to an alert:
+ * Fall detection on the hub, for every LAN node kind that has it (nodes/registry.ts: IMU batches on
+ * `local/{node_id}/imu`, radar frames on `local/{node_id}/radar` or `POST /events`). Messages from the
+ * node a component of that kind names (`config.node_id`) go through that node's stream and decision
+ * (with the sensor's own fall flag where it has one) to an alert:
  * a `fall_detected` record in the outbox's alert lane (committed at once, sent at once) with what
  * came before it, a `fall_recording` of what followed, the alarm, and the retained
  * `alerts/{device_uuid}` on the LAN broker. Each model loads when the first component needing it
@@ -67,7 +61,8 @@ interface Entry {
  * then still decides on its own flag).
  */
 export class FallService {
-  readonly #models = new Map<Kind, ModelSlot>();
+  /** By node kind (its component_type). */
+  readonly #models = new Map<string, ModelSlot>();
   readonly #nodes = new Map<string, Entry>();
   readonly #problems = new Map<string, { componentId: number; problem: string }>();
   readonly #queue = new KeyedQueue((err, nodeId) =>
@@ -90,8 +85,8 @@ export class FallService {
    * without one never loads TensorFlow.js and its memory).
    */
   apply(list: readonly ComponentSpec[]): void {
-    for (const kind of ['imu', 'radar'] as const)
-      if (!this.#models.has(kind) && list.some((c) => c.component_type === kind)) this.#load(kind);
+    for (const kind of fallKinds())
+      if (!this.#models.has(kind.type) && list.some((c) => c.component_type === kind.type)) this.#load(kind);
     if (this.#models.size > 0 && !this.#silenceTimer) {
       this.desk.start();
       // Silent nodes are looked for from now on, every few seconds (a node's limit is ≥ 5 s).
@@ -110,7 +105,7 @@ export class FallService {
     const nodes: WatchedNode[] = [];
     for (const c of this.deps.components()) {
       const nodeId = c.config?.['node_id'];
-      if ((c.component_type === 'imu' || c.component_type === 'radar') && typeof nodeId === 'string')
+      if (nodeKind(c.component_type)?.fall && typeof nodeId === 'string')
         nodes.push({ nodeId, component: c, lastHeardAt: this.#lastHeard.get(nodeId) ?? null });
     }
     return this.watch.check(nodes);
@@ -126,16 +121,25 @@ export class FallService {
   }
 
   /**
-   * A LAN node's IMU batch. Processed in order per node, after the node's PUBACK: IMU samples are
-   * not stored (50 Hz of them would wear the SD card); what is stored, at once, is an alert.
+   * A node's message, already parsed and (for kinds that store it) stored by the node intake: its fall
+   * decision, in order per node. Anything stored of it is what the alert lane stores: the alert.
    */
-  fromMqtt(nodeId: string, payload: Buffer): void {
-    void this.#queue.run(nodeId, () => this.#acceptImu(nodeId, payload));
+  accept(type: string, nodeId: string, msg: unknown): void {
+    const kind = nodeKind(type);
+    if (kind?.fall) void this.#queue.run(nodeId, () => this.#accept(kind, nodeId, msg));
   }
 
-  /** A radar frame, already validated and stored as readings (RadarIntake): its fall decision. */
-  fromRadar(nodeId: string, frame: RadarFrame): void {
-    void this.#queue.run(nodeId, () => this.#acceptRadar(nodeId, frame));
+  /** Raw bytes from a node: parsed by its kind; a payload it refuses still tells that the node is alive. */
+  fromPayload(type: string, nodeId: string, payload: Buffer): void {
+    const msg = nodeKind(type)?.parse(payload);
+    if (typeof msg !== 'string') return this.accept(type, nodeId, msg);
+    this.deps.log.warn({ node_id: nodeId, problem: msg }, `${type} payload invalid: dropped`);
+    this.heard(type, nodeId);
+  }
+
+  /** The node sent something (even something no model can run on): it is not silent. */
+  heard(type: string, nodeId: string): void {
+    void this.#queue.run(nodeId, async () => void (await this.#heard(type, nodeId)));
   }
 
   /** Resolves when everything received so far has been processed (tests, shutdown). */
@@ -168,8 +172,8 @@ export class FallService {
         ...[...this.#nodes].map(([nodeId, e]) => ({
           node_id: nodeId,
           component_id: e.component.id,
-          kind: e.kind,
-          ...nodeCounters(e.node),
+          kind: e.kind.type,
+          ...e.node.health(),
         })),
         ...[...this.#problems].map(([nodeId, p]) => ({
           node_id: nodeId,
@@ -188,11 +192,12 @@ export class FallService {
     };
   }
 
-  #load(kind: Kind): void {
-    const name = MODEL_OF[kind];
-    const load = kind === 'imu' ? this.deps.loadModel : (this.deps.loadRadarModel ?? loadShippedRadarModel);
+  #load(kind: NodeKind): void {
+    const fall = kind.fall!;
+    const name = fall.model;
+    const load = this.deps.loaders?.[kind.type] ?? fall.load;
     const slot: ModelSlot = { state: 'starting', loading: Promise.resolve() };
-    this.#models.set(kind, slot);
+    this.#models.set(kind.type, slot);
     slot.loading = load().then(
       (model) => {
         slot.model = model;
@@ -205,9 +210,9 @@ export class FallService {
       async (err: unknown) => {
         slot.state = 'down';
         slot.reason = (err as Error).message;
-        const fallback = kind === 'radar' ? ' (radars decide on their own fall flag meanwhile)' : '';
+        const fallback = fall.withoutModel ? ` (${fall.withoutModel.note})` : '';
         this.deps.log.error({ err, model: name }, `fall detection is DOWN: the model could not be loaded${fallback}`);
-        const component = this.deps.components().find((c) => c.component_type === kind);
+        const component = this.deps.components().find((c) => c.component_type === kind.type);
         if (component) await this.watch.modelDown(name, component, `${slot.reason}${fallback}`);
       },
     );
@@ -215,26 +220,27 @@ export class FallService {
 
   /** The component naming this node, its settings, and the node's state (made afresh when they change). */
   #entry(
-    kind: Kind,
+    kind: NodeKind,
     nodeId: string,
     model: LoadedModel | undefined,
     defaults: LoadedModel['meta']['decision'],
   ): Entry | undefined {
-    const component = this.deps.components().find((c) => c.component_type === kind && c.config?.['node_id'] === nodeId);
+    const type = kind.type;
+    const component = this.deps.components().find((c) => c.component_type === type && c.config?.['node_id'] === nodeId);
     if (!component) {
       if (!this.#problems.has(nodeId))
-        this.deps.log.warn({ node_id: nodeId }, `${kind} data from a node no ${kind} component names`);
-      this.#problems.set(nodeId, { componentId: 0, problem: `no ${kind} component names this node (config.node_id)` });
+        this.deps.log.warn({ node_id: nodeId }, `${type} data from a node no ${type} component names`);
+      this.#problems.set(nodeId, { componentId: 0, problem: `no ${type} component names this node (config.node_id)` });
       return undefined;
     }
     const alerting = alertSettings(component);
-    const decided = decisionSettings(component, defaults, kind === 'radar');
+    const decided = decisionSettings(component, defaults, kind.fall!.hasSensorFlag);
     const settings = typeof alerting === 'string' ? alerting : decided;
     if (typeof settings === 'string') {
       if (this.#problems.get(nodeId)?.problem !== settings)
         this.deps.log.error(
           { node_id: nodeId, component_id: component.id, problem: settings },
-          `${kind} component config`,
+          `${type} component config`,
         );
       this.#problems.set(nodeId, { componentId: component.id, problem: settings });
       this.#nodes.delete(nodeId);
@@ -246,76 +252,49 @@ export class FallService {
     if (had?.key === key) return had;
     const recording = (alertId: string, after: number[][]) => this.#recording(component, nodeId, alertId, after);
     const duplicates = (alertId: string, count: number) => this.desk.duplicates(alertId, count);
-    const node =
-      kind === 'imu'
-        ? new ImuNode(model!, settings, recording, duplicates)
-        : new RadarNode(model, settings, recording, duplicates);
+    const node = kind.fall!.createNode(model, settings, recording, duplicates);
     const entry: Entry = { kind, node, component, key };
     this.#nodes.set(nodeId, entry);
     return entry;
   }
 
-  async #heard(kind: Kind, nodeId: string): Promise<ModelSlot | undefined> {
-    await this.#models.get(kind)?.loading;
+  async #heard(type: string, nodeId: string): Promise<ModelSlot | undefined> {
+    await this.#models.get(type)?.loading;
     this.#lastHeard.set(nodeId, this.deps.clock.now());
     await this.watch.heard(nodeId);
-    return this.#models.get(kind);
+    return this.#models.get(type);
   }
 
-  async #acceptImu(nodeId: string, payload: Buffer): Promise<void> {
-    const model = (await this.#heard('imu', nodeId))?.model;
-    if (!model) return; // detection is down; health and a detection_down alert say so
-    const batch = parseImuBatch(payload);
-    if (typeof batch === 'string') {
-      this.deps.log.warn({ node_id: nodeId, problem: batch }, 'IMU batch invalid: dropped');
-      return;
-    }
-    const entry = this.#entry('imu', nodeId, model, model.meta.decision);
+  async #accept(kind: NodeKind, nodeId: string, msg: unknown): Promise<void> {
+    const fall = kind.fall!;
+    const slot = await this.#heard(kind.type, nodeId);
+    if (!slot) return; // no component of this kind at all: nothing to decide for
+    // Without its model a node decides on its own fall flag if it has one; else detection is down, and
+    // health and a detection_down alert say so.
+    const decision = slot.model?.meta.decision ?? fall.withoutModel?.decision;
+    if (!decision) return;
+    const entry = this.#entry(kind, nodeId, slot.model, decision);
     if (!entry) return;
     const now = this.deps.clock.now();
-    for (const alert of await (entry.node as ImuNode).accept(batch, now))
-      await this.#raise(
-        entry,
-        nodeId,
-        now,
-        { ...alert, by: 'model' },
-        { samples_before: alert.before, rate_hz: model.meta.rate_hz },
-      );
-  }
-
-  async #acceptRadar(nodeId: string, frame: RadarFrame): Promise<void> {
-    const slot = await this.#heard('radar', nodeId);
-    if (!slot) return; // no radar component at all: nothing to decide for
-    // Without its model a radar still has its own flag: decided on that alone (sensor_only).
-    const defaults = slot.model?.meta.decision ?? {
-      mode: 'sensor_only' as const,
-      threshold: 0.5,
-      smoothing: 1,
-      sustain: 1,
-      cooldown_s: 300,
-    };
-    const entry = this.#entry('radar', nodeId, slot.model, defaults);
-    if (!entry) return;
-    const now = this.deps.clock.now();
-    for (const alert of await (entry.node as RadarNode).accept(frame, now))
-      await this.#raise(entry, nodeId, now, alert, { frames_before: alert.before, node_ts: frame.ts });
+    for (const alert of await entry.node.accept(msg, now))
+      await this.#raise(entry, nodeId, now, alert, fall.recorded(alert, slot.model, msg));
   }
 
   async #raise(
     entry: Entry,
     nodeId: string,
     now: number,
-    alert: { id: string; prob: number | null; by: 'model' | 'sensor' | 'both' },
+    alert: KindAlert,
     recorded: Pick<SyncEventData['fall_detected'], 'samples_before' | 'frames_before' | 'rate_hz' | 'node_ts'>,
   ): Promise<void> {
     this.#alerts++;
-    const model = this.#models.get(entry.kind)?.model;
+    const model = this.#models.get(entry.kind.type)?.model;
     const settings = alertSettings(entry.component) as AlertSettings;
     this.deps.log.warn({ node_id: nodeId, alert_id: alert.id, prob: alert.prob, by: alert.by }, 'FALL DETECTED');
     // Stored first (the alert lane commits and fsyncs at once), then told to the LAN.
     await this.deps.pipeline.emitStored({
       componentId: entry.component.id,
-      componentType: entry.kind,
+      componentType: entry.kind.type,
       ...syncEvent('fall_detected', {
         alert_id: alert.id,
         node_id: nodeId,
@@ -332,24 +311,19 @@ export class FallService {
       nodeId,
       prob: alert.prob,
       componentId: entry.component.id,
-      componentType: entry.kind,
+      componentType: entry.kind.type,
       settings,
     });
   }
 
   #recording(component: ComponentSpec, nodeId: string, alertId: string, after: number[][]): void {
-    const kind = component.component_type;
-    const rate = this.#models.get(kind === 'radar' ? 'radar' : 'imu')?.model?.meta.rate_hz ?? 0;
+    const type = component.component_type;
+    const data = nodeKind(type)!.fall!.recording(nodeId, alertId, after, this.#models.get(type)?.model);
     this.deps.pipeline
       .emitStored({
         componentId: component.id,
-        componentType: kind,
-        ...syncEvent(
-          'fall_recording',
-          kind === 'radar'
-            ? { alert_id: alertId, node_id: nodeId, frames_after: after }
-            : { alert_id: alertId, node_id: nodeId, rate_hz: rate, samples_after: after },
-        ),
+        componentType: type,
+        ...syncEvent('fall_recording', data),
         ts: this.deps.clock.now(),
       })
       .catch((err: unknown) => this.deps.log.error({ err, alert_id: alertId }, 'fall recording not stored'));

@@ -6,7 +6,8 @@ import { ManualClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/logger.js';
 import { NodeRegistry } from '../../daemon/broker/nodes.js';
 import { Pipeline, type ComponentOutput } from '../../daemon/components/pipeline.js';
-import { RadarIntake } from '../../daemon/components/radar-intake.js';
+import { NodeIntake } from '../../daemon/nodes/intake.js';
+import type { RadarFrame } from '../../daemon/http/radar-frame.js';
 import { buildLocalHttp } from '../../daemon/http/local-http.js';
 import { openHubDb } from '../../daemon/state/hub-db.js';
 import type { ComponentSpec } from '../../sync/components.js';
@@ -45,12 +46,12 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
       config: { node_id: 'radar1' },
     },
   ];
-  const radar = new RadarIntake({
+  const radar = new NodeIntake({
     pipeline,
     clock: new ManualClock(),
     components: () => components,
     log: silentLogger(),
-    onFrame: (nodeId, frame) => void frames.push([nodeId, frame.fall_state]),
+    onMessage: (_type, nodeId, frame) => void frames.push([nodeId, (frame as RadarFrame).fall_state]),
   });
   const app = await buildLocalHttp({
     log: silentLogger(),
@@ -72,7 +73,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
         lastUploadAt: Date.UTC(2026, 10, 23, 12),
       },
     }),
-    onRadarFrame: async (nodeId, frame) => radar.accept(nodeId, frame),
+    onRadarFrame: (nodeId, frame) => radar.accept('radar', nodeId, frame),
   });
   t.teardown(() => app.close());
   return { app, outputs, radar, frames };

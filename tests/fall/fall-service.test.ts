@@ -58,7 +58,7 @@ function setup(
     components: () => components,
     publish: async (topic, payload, retain) => void published.push({ topic, payload, retain }),
     deviceUuid: UUID,
-    loadModel,
+    loaders: { imu: loadModel },
     command: async (id, cmd) =>
       void commands.push({ id, action: cmd.action, ...(cmd.durationS ? { durationS: cmd.durationS } : {}) }),
   });
@@ -66,7 +66,8 @@ function setup(
   let seq = 0;
   const send = (node: string, samples: number[][], extra: object = {}) => {
     for (let i = 0; i < samples.length; i += 50)
-      fall.fromMqtt(
+      fall.fromPayload(
+        'imu',
         node,
         Buffer.from(JSON.stringify({ seq: seq++, rate_hz: 50, samples: samples.slice(i, i + 50), ...extra })),
       );
@@ -166,10 +167,11 @@ t.test('hostile and malformed batches are dropped; gaps and late batches counted
     '{"seq":1,"rate_hz":50,"samples":[[0,0,0,0,0,0]],"__proto__":{"x":1}}',
     'x'.repeat(70_000),
   ])
-    fall.fromMqtt('pendant', Buffer.from(junk));
+    fall.fromPayload('imu', 'pendant', Buffer.from(junk));
   await fall.idle();
   const ok = (seq: number) =>
-    fall.fromMqtt(
+    fall.fromPayload(
+      'imu',
       'pendant',
       Buffer.from(JSON.stringify({ seq, rate_hz: 50, samples: Array(50).fill([0, -1, 0, 0, 0, 0]) })),
     );
@@ -183,7 +185,11 @@ t.test('hostile and malformed batches are dropped; gaps and late batches counted
   // A fall after all that is still detected.
   const samples = fallSamples();
   for (let i = 0, seq = 14; i < samples.length; i += 50, seq++)
-    fall.fromMqtt('pendant', Buffer.from(JSON.stringify({ seq, rate_hz: 50, samples: samples.slice(i, i + 50) })));
+    fall.fromPayload(
+      'imu',
+      'pendant',
+      Buffer.from(JSON.stringify({ seq, rate_hz: 50, samples: samples.slice(i, i + 50) })),
+    );
   await fall.idle();
   t.equal(stored.filter((o) => o.name === 'fall_detected').length, 1);
   void send;
@@ -289,7 +295,7 @@ t.test('binary batches (int16) detect a fall like JSON ones', async (t) => {
   fall.apply([imu(5, { node_id: 'pendant' })]);
   const samples = fallSamples();
   for (let i = 0, seq = 0; i < samples.length; i += 50, seq++)
-    fall.fromMqtt('pendant', encodeImuBatch({ seq, rateHz: 50, samples: samples.slice(i, i + 50) }, 'int16'));
+    fall.fromPayload('imu', 'pendant', encodeImuBatch({ seq, rateHz: 50, samples: samples.slice(i, i + 50) }, 'int16'));
   await fall.idle();
   t.equal(stored.filter((o) => o.name === 'fall_detected').length, 1);
   t.match(fall.health().nodes, [{ node_id: 'pendant', gaps: 0, out_of_order: 0 }]);

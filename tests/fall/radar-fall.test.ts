@@ -5,7 +5,7 @@ import t from 'tap';
 import { ManualClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/logger.js';
 import { Pipeline, type ComponentOutput } from '../../daemon/components/pipeline.js';
-import { RadarIntake } from '../../daemon/components/radar-intake.js';
+import { NodeIntake } from '../../daemon/nodes/intake.js';
 import { FallService } from '../../daemon/fall/fall-service.js';
 import { RADAR_FRAMES_AFTER } from '../../daemon/fall/radar-node.js';
 import { createEngine } from '../../models/runtime/engine.js';
@@ -55,22 +55,21 @@ function setup(
     components: () => components,
     publish: async (_topic, payload) => void published.push(payload),
     deviceUuid: '8a0c2f4e-1b3d-4c5e-9f70-112233445566',
-    loadModel: () => Promise.reject(new Error('no imu here')),
-    loadRadarModel,
+    loaders: { imu: () => Promise.reject(new Error('no imu here')), radar: loadRadarModel },
   });
   t.teardown(() => fall.stop());
-  const intake = new RadarIntake({
+  const intake = new NodeIntake({
     pipeline,
     clock,
     components: () => components,
     log: silentLogger(),
-    onFrame: (nodeId, frame) => fall.fromRadar(nodeId, frame),
+    onMessage: (type, nodeId, frame) => fall.accept(type, nodeId, frame),
   });
   fall.apply(components);
   /** Frames a second apart, as the ESP32 posts them; resolves once every decision ran. */
   const play = async (frames: RadarFrame[], nodeId = 'radar1') => {
     for (const f of frames) {
-      await intake.accept(nodeId, f);
+      await intake.accept('radar', nodeId, f);
       clock.advance(1000);
     }
     await fall.idle();
@@ -100,12 +99,12 @@ const flood = await (async () => {
   const s = setup({ teardown: (fn) => void cleanups.push(fn) }, [radar(7, { node_id: 'radar1' })]);
   await s.fall.ready();
   // Warm-up first (the model's first batches compile and cache), so what is measured is per frame.
-  for (let i = 0; i < 1000; i++) s.fall.fromRadar('radar1', quiet(1, 4000 + i)[0]!);
+  for (let i = 0; i < 1000; i++) s.fall.accept('radar', 'radar1', quiet(1, 4000 + i)[0]!);
   await s.fall.idle();
   const grown = await retainedHeapGrowth(async () => {
-    for (let i = 0; i < 20_000; i++) s.fall.fromRadar('radar1', quiet(1, 5000 + i)[0]!);
-    s.fall.fromRadar('radar1', quiet(1, 24_998)[0]!); // late
-    s.fall.fromRadar('radar1', quiet(1, 24_999)[0]!); // the same second again
+    for (let i = 0; i < 20_000; i++) s.fall.accept('radar', 'radar1', quiet(1, 5000 + i)[0]!);
+    s.fall.accept('radar', 'radar1', quiet(1, 24_998)[0]!); // late
+    s.fall.accept('radar', 'radar1', quiet(1, 24_999)[0]!); // the same second again
     await s.fall.idle();
   });
   const nodes = s.fall.health().nodes;
