@@ -28,7 +28,7 @@ export async function createAdmin(
   const addr = normalizeEmail(email);
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(addr) || addr.length > 254)
     throw new AresError('ARES_ERR_USAGE', `--email: not an email address: ${JSON.stringify(email)}`);
-  const db = existingDb ?? (await openDatabase(config.central.database));
+  const db = existingDb ?? (await openDatabase(config.central.database, { log }));
   try {
     await migrateToLatest(db);
     const now = Date.now();

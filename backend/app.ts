@@ -64,7 +64,9 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
   });
 
   registerValidators(app);
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler<Parameters<typeof errorHandler>[0]>((err, request, reply) =>
+    errorHandler(err, request, reply, ctx.db.closed),
+  );
   app.setNotFoundHandler((request, reply) => {
     void reply
       .status(404)

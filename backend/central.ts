@@ -44,7 +44,7 @@ export async function createCentralContext(
   const cfg = config.central;
   const dataDir = resolve(cfg.data_dir);
   const clock = deps.clock ?? systemClock;
-  const db = await openDatabase(cfg.database, deps.db);
+  const db = await openDatabase(cfg.database, { ...deps.db, log });
   try {
     const applied = await migrateToLatest(db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');

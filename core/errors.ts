@@ -21,7 +21,15 @@ export type AresErrorCode =
   | 'ARES_ERR_DATABASE'
   | 'ARES_ERR_CRYPTO'
   | 'ARES_ERR_MAIL'
-  | 'ARES_ERR_MODEL';
+  | 'ARES_ERR_MODEL'
+  /** A device-supplied CSR that cannot be signed (backend/ca/ca.ts `CsrError`). */
+  | 'ARES_ERR_CSR'
+  /** A device request signature that is missing or malformed (sync/device-signing.ts `SignatureError`). */
+  | 'ARES_ERR_SIGNATURE'
+  /** GPIO trouble: bad pin, pin busy, no GPIO on this machine (drivers/gpio/port.ts `GpioError`). */
+  | 'ARES_ERR_GPIO'
+  /** A host sensor read that failed; `transient` says whether the next read may succeed (`SensorError`). */
+  | 'ARES_ERR_SENSOR';
 
 export interface AresErrorOptions {
   transient?: boolean;

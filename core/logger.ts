@@ -1,4 +1,11 @@
-import { pino, destination as pinoDestination, stdTimeFunctions, type Logger, type DestinationStream } from 'pino';
+import {
+  pino,
+  destination as pinoDestination,
+  stdSerializers,
+  stdTimeFunctions,
+  type Logger,
+  type DestinationStream,
+} from 'pino';
 
 /**
  * pino JSON to stdout (journald keeps it; no log files on the SD card). Every path that can carry a
@@ -39,10 +46,19 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       level,
       base: { pid: process.pid },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // `*.code` is redacted (claim and reset codes), which hides an error's own code too: it is copied
+      // to `err.error_code` (ARES_ERR_*, or Node's errno code), which is never a secret.
+      serializers: { err: serializeError },
       timestamp: stdTimeFunctions.isoTime,
     },
     destination ?? pinoDestination({ fd: 1, sync: false }),
   );
+}
+
+function serializeError(err: unknown): unknown {
+  const out = stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? { ...out, error_code: code } : out;
 }
 
 /** A logger that drops everything: for tests that do not assert on logs. */

@@ -6,6 +6,7 @@
 // key ("es256=<base64 DER>").
 import { createHash, createHmac, createPrivateKey, createPublicKey, sign, timingSafeEqual, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { AresError } from '../core/errors.js';
 
 export const HEADER_DEVICE = 'x-ares-device';
 export const HEADER_TIMESTAMP = 'x-ares-timestamp';
@@ -13,11 +14,12 @@ export const HEADER_SIGNATURE = 'x-ares-signature';
 
 export type ParsedSignature = { scheme: 'v1'; mac: Buffer } | { scheme: 'es256'; der: Buffer };
 
-export class SignatureError extends Error {
+/** ARES_ERR_SIGNATURE: the signing headers are missing or malformed (never transient). */
+export class SignatureError extends AresError {
   /** Short machine code, safe to log / return to the client. */
   readonly reason: string;
   constructor(reason: string, message?: string) {
-    super(message ?? reason);
+    super('ARES_ERR_SIGNATURE', message ?? reason);
     this.name = 'SignatureError';
     this.reason = reason;
   }

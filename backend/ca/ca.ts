@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
+import { AresError } from '../../core/errors.js';
 import { readCaFiles, writeCaFilesAtomically } from './ca-store.js';
 
 export interface IssuedCertificate {
@@ -23,10 +24,13 @@ export interface CertificateAuthority {
   issueServerCertificate(hostnames: readonly string[], now: Date): Promise<{ certPem: string; keyPem: string }>;
 }
 
-/** Every way a device-supplied CSR can be unacceptable; callers map this to a 400, anything else is a 500. */
-export class CsrError extends Error {
+/**
+ * Every way a device-supplied CSR can be unacceptable (ARES_ERR_CSR: 422 over HTTP, never transient);
+ * anything else thrown while signing is a 500.
+ */
+export class CsrError extends AresError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('ARES_ERR_CSR', message, { cause: options?.cause });
     this.name = 'CsrError';
   }
 }

@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { AresError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import { CommittedReader, type CommittedReads } from './committed-reader.js';
 import { FastSqliteDialect } from './sqlite-dialect.js';
 import type { Database } from './types.js';
@@ -22,12 +23,19 @@ export interface CentralDb {
   readonly committedReads?: CommittedReads;
   /** Cheap round trip for /healthz. */
   ping(): Promise<void>;
+  /**
+   * True once close() was called. Queries fail from then on with Kysely's uncoded "driver has already
+   * been destroyed"; the HTTP error handler answers those 503 by this flag, not by the message.
+   */
+  readonly closed: boolean;
   close(): Promise<void>;
 }
 
 export interface OpenOptions {
   /** PostgreSQL only: run in this schema (created if missing). Tests give each file its own. */
   schema?: string;
+  /** PostgreSQL only: where an idle pooled connection's loss is logged. */
+  log?: Logger;
 }
 
 /**
@@ -36,7 +44,7 @@ export interface OpenOptions {
  */
 export async function openDatabase(url: string, opts: OpenOptions = {}): Promise<CentralDb> {
   if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, opts.schema);
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, opts.schema, opts.log);
   throw new AresError(
     'ARES_ERR_CONFIG',
     `central.database: expected sqlite:<path> or postgres://…, got ${url.split(':')[0]}:…`,
@@ -61,6 +69,7 @@ function openSqlite(path: string): CentralDb {
   raw.pragma('mmap_size = 268435456');
   const kysely = new Kysely<Database>({ dialect: new FastSqliteDialect(raw) });
   const reader = path === ':memory:' ? undefined : new CommittedReader(path);
+  let closed = false;
   return {
     kysely,
     dialect: 'sqlite',
@@ -68,7 +77,11 @@ function openSqlite(path: string): CentralDb {
     async ping() {
       await sql`select 1`.execute(kysely);
     },
+    get closed() {
+      return closed;
+    },
     async close() {
+      closed = true;
       reader?.close();
       await kysely.destroy();
     },
@@ -84,7 +97,7 @@ const pgTypes = {
   },
 };
 
-async function openPostgres(url: string, schema?: string): Promise<CentralDb> {
+async function openPostgres(url: string, schema?: string, log?: Logger): Promise<CentralDb> {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new AresError('ARES_ERR_CONFIG', `invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
   }
@@ -97,8 +110,9 @@ async function openPostgres(url: string, schema?: string): Promise<CentralDb> {
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener that
   // would crash central. The next query reconnects; /healthz reports the outage meanwhile.
-  pool.on('error', () => undefined);
+  pool.on('error', (err) => log?.warn({ err }, 'PostgreSQL: an idle pooled connection failed'));
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
   const db: CentralDb = {
     kysely,
     dialect: 'postgres',
@@ -106,7 +120,11 @@ async function openPostgres(url: string, schema?: string): Promise<CentralDb> {
     async ping() {
       await sql`select 1`.execute(kysely);
     },
+    get closed() {
+      return closed;
+    },
     async close() {
+      closed = true;
       await kysely.destroy();
     },
   };
@@ -114,6 +132,7 @@ async function openPostgres(url: string, schema?: string): Promise<CentralDb> {
     if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(kysely);
     else await db.ping();
   } catch (err) {
+    // Only releases a pool that never connected; the connect error below is what matters (kept as cause).
     await kysely.destroy().catch(() => undefined);
     throw new AresError('ARES_ERR_DATABASE', `cannot reach PostgreSQL: ${(err as Error).message}`, {
       transient: true,

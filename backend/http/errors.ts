@@ -22,6 +22,12 @@ const HTTP: Record<AresErrorCode, [number, string]> = {
   ARES_ERR_MODEL: [500, 'internal'],
   ARES_ERR_START: [500, 'internal'],
   ARES_ERR_STOPPED: [503, 'unavailable'],
+  // Device-supplied input refused at the edge: a CSR that cannot be signed, a malformed signature.
+  ARES_ERR_CSR: [422, 'unprocessable'],
+  ARES_ERR_SIGNATURE: [401, 'unauthorized'],
+  // Hub hardware: central never drives it, so reaching HTTP is a bug (500, logged, message hidden).
+  ARES_ERR_GPIO: [500, 'internal'],
+  ARES_ERR_SENSOR: [500, 'internal'],
 };
 
 export interface ErrorBody {
@@ -63,7 +69,16 @@ function fromFastify(err: FastifyError): [number, string, string, unknown] | und
   return undefined;
 }
 
-export function errorHandler(err: FastifyError | AresError, request: FastifyRequest, reply: FastifyReply): void {
+/**
+ * Fastify's error handler. `dbClosed`: the database was closed (central stopping); an uncoded error
+ * then is the driver refusing the query, answered 503 like an outage.
+ */
+export function errorHandler(
+  err: FastifyError | AresError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  dbClosed = false,
+): void {
   if (err instanceof AresError) {
     const [status, code] = HTTP[err.code];
     if (status >= 500) request.log.error({ err }, 'request failed');
@@ -79,7 +94,7 @@ export function errorHandler(err: FastifyError | AresError, request: FastifyRequ
     void reply.status(status).send(errorBody(code, message, details));
     return;
   }
-  if (isDbUnavailable(err) || (err as Error).message === 'driver has already been destroyed') {
+  if (isDbUnavailable(err) || dbClosed) {
     request.log.error({ err }, 'database unavailable');
     void reply.status(503).send(errorBody('unavailable', 'database unavailable, try again'));
     return;

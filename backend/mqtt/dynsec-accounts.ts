@@ -85,7 +85,11 @@ export class DynsecAccounts implements BrokerAccounts {
     const delay = Math.min(Math.max(0, expiresAt - this.ctx.clock.now()), 2 ** 31 - 1);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      void this.dynsec.apply(deleteClient(username)).catch(() => undefined);
+      void this.dynsec
+        .apply(deleteClient(username))
+        .catch((err: unknown) =>
+          this.ctx.log.warn({ err, username }, 'expired app login not removed from the broker: reconcile will retry'),
+        );
     }, delay);
     timer.unref();
     this.#timers.add(timer);

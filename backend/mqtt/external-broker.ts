@@ -220,6 +220,8 @@ export class ExternalBroker implements RealtimeBroker {
     this.ctx.bus.removeAll('external-broker');
     this.#accounts?.stop();
     if (this.ctx.brokerAccounts.current === this.#accounts) this.ctx.brokerAccounts.current = undefined;
-    await this.#client?.endAsync().catch(() => undefined);
+    await this.#client
+      ?.endAsync()
+      .catch((err: unknown) => this.ctx.log.warn({ err }, 'external MQTT broker connection did not close cleanly'));
   }
 }

@@ -223,6 +223,7 @@ async function signCsr(ctx: CentralContext, csrPem: string, deviceUuid: string, 
   try {
     return await ctx.ca.signDeviceCsr(csrPem, deviceUuid, new Date(now));
   } catch (err) {
+    // A CsrError alone maps to the same 422 'unprocessable'; this only names the field in the message.
     if (err instanceof CsrError) throw unprocessable(`csr: ${err.message}`);
     throw err;
   }

@@ -104,7 +104,11 @@ export class LocalBroker {
         this.log.error({ err, node_id: nodeId }, 'node message handler failed');
       }
       if (!handled || packet.qos === 0) {
-        handled?.catch(() => undefined);
+        // QoS 0 is at most once: nothing to withhold. The failing subscriber logged its error; this
+        // says the reading is lost.
+        handled?.catch((err: unknown) =>
+          this.log.warn({ err, node_id: nodeId }, 'LAN message (QoS 0) not stored: lost'),
+        );
         return done(null);
       }
       handled.then(

@@ -4,6 +4,8 @@
  * and the Pi 5), `pigpio` (opt-in, Pi ≤ 4, PWM). Pins are BCM numbers, as central's pin rules use.
  * Every implementation passes tests/drivers/gpio-contract.ts.
  */
+import { AresError } from '../../core/errors.js';
+
 export type Direction = 'in' | 'out';
 export type Edge = 'none' | 'rising' | 'falling' | 'both';
 export type Bit = 0 | 1;
@@ -38,12 +40,13 @@ export interface GpioPort {
   close(): Promise<void>;
 }
 
-export class GpioError extends Error {
+/** ARES_ERR_GPIO: a bad pin, a pin already open, no GPIO on this machine, hardware trouble. */
+export class GpioError extends AresError {
   constructor(
     message: string,
     readonly pin?: number,
   ) {
-    super(message);
+    super('ARES_ERR_GPIO', message);
     this.name = 'GpioError';
   }
 }

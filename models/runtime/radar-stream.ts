@@ -155,6 +155,7 @@ export class RadarStream {
   flush(): Promise<RadarAlert[]> {
     // Serialised: a second flush while the model runs must not step the decision ahead of the first.
     const run = this.#chain.then(() => this.#run());
+    // The chain only orders runs: a failed run's error reaches this flush's caller through `run`.
     this.#chain = run.catch(() => undefined);
     return run;
   }

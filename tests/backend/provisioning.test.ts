@@ -182,6 +182,11 @@ for (const target of await dbTargets()) {
         secret: body['shared_secret']!,
       });
       t.equal(badCsr.statusCode, 422, 'garbage CSR');
+      t.match(
+        json(badCsr),
+        { error: { code: 'unprocessable', message: /^csr: CSR / } },
+        'CsrError reason, field named',
+      );
     });
 
     t.test('signature covers the exact bytes: tampering is refused', async (t) => {
