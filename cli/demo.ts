@@ -110,7 +110,12 @@ export async function runDemo(values: Record<string, string | boolean | undefine
     gpio,
     lanHost: '127.0.0.1',
   });
-  await hub.start();
+  await hub.start().catch(async (err: unknown) => {
+    // The hub's own parts are unwound already; central and the simulated host must not keep the process.
+    sim.stop();
+    await central.close();
+    throw err;
+  });
   const { mqtt, http } = hub.ports();
   const info = {
     central: central.url,

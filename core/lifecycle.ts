@@ -129,12 +129,11 @@ export class Lifecycle {
     if (!part.stop) return;
     const limit = part.stopTimeoutMs ?? this.opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     try {
-      if (
-        !(await within(
-          Promise.resolve().then(() => part.stop!()),
-          limit,
-        ))
-      )
+      const stopped = await within(
+        Promise.resolve().then(() => part.stop!()),
+        limit,
+      );
+      if (!stopped)
         this.opts.log.error({ part: part.name, timeout_ms: limit }, `${part.name} did not stop in time: going on`);
     } catch (err) {
       this.opts.log.error({ err, part: part.name }, `stopping ${part.name} failed`);
