@@ -12,7 +12,7 @@ import {
   type RealtimeSetup,
   type RealtimeTarget,
 } from '../helpers/realtime-targets.js';
-import { until } from '../helpers/wait.js';
+import { never, until } from '../helpers/wait.js';
 
 /*
  * The realtime channel's access control, state and presence, run unchanged on every target: the
@@ -184,8 +184,9 @@ async function suite(t: Test, target: RealtimeTarget) {
     });
     t.equal(gone.statusCode, 204);
     await led('OFF');
+    // The owner's copy has arrived; the viewer's, if central still sent one, would come with it.
     await until('owner sees OFF', () => ownerApp.last()['led'] === 'OFF');
-    await new Promise((r) => setTimeout(r, 100));
+    await never('the removed viewer receives OFF', () => viewerApp.seen.some((x) => x['led'] === 'OFF'), 300);
     t.not(viewerApp.last()['led'], 'OFF', 'the removed viewer no longer receives the device’s state');
     const again = await appWatch(t, s, viewer, dev.uuid);
     t.equal(again.granted, 128, 'nor may subscribe to it again');
@@ -434,7 +435,8 @@ async function suite(t: Test, target: RealtimeTarget) {
     const live = await send();
     await until('a live command goes straight out', () => hub.commands.length === 2);
     t.equal(JSON.parse(hub.commands[1]!.payload).command_id, live);
-    await new Promise((r) => setTimeout(r, 150));
+    await until('the live command is recorded delivered', async () => (await statusOf(live)) === 'delivered');
+    await never('a command delivered a second time', () => hub.commands.length > 2, 300);
     t.equal(hub.commands.length, 2, 'each command delivered once');
   });
 }

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import t from 'tap';
@@ -68,8 +67,7 @@ t.test('/healthz tells the truth when the database is gone', async (t) => {
 });
 
 t.test('secrets never reach the log', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'ares-log-test-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = t.testdir();
   const lines: string[] = [];
   const sink = new Writable({ write: (chunk: Buffer, _enc, cb) => (lines.push(chunk.toString()), cb()) });
   const log = createLogger('debug', sink);
@@ -100,8 +98,7 @@ t.test('secrets never reach the log', async (t) => {
 });
 
 t.test('mail goes to the outbox when no SMTP server is configured', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ares-outbox-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = t.testdir();
   const mailer = createMailer({
     smtpUrl: undefined,
     from: 'Ares <no-reply@ares.invalid>',

@@ -4,6 +4,7 @@ import { MemoryStateStore, type DeviceStateStore } from '../../backend/mqtt/stat
 import { closeRedis, connectRedis } from '../../backend/redis.js';
 import { silentLogger } from '../../core/logger.js';
 import { REDIS_URL, redisPrefix, redisProblem } from '../helpers/redis.js';
+import { holds, until } from '../helpers/wait.js';
 
 /** The contract both stores keep (the realtime layer relies on nothing else). */
 function contract(name: string, skip: string | false, make: (t: Tap) => Promise<DeviceStateStore>) {
@@ -105,15 +106,29 @@ t.test('Redis: one instance sweeps at a time; the lease passes on when its holde
   const redis = await connectRedis(REDIS_URL, silentLogger());
   t.teardown(() => closeRedis(redis));
   const prefix = redisPrefix();
-  const one = new RedisStateStore(redis, prefix, 1000, 300);
-  const two = new RedisStateStore(redis, prefix, 1000, 300);
+  // Long enough that a slow machine cannot let it lapse between two steps of the test by accident.
+  const LEASE_MS = 1000;
+  const one = new RedisStateStore(redis, prefix, 1000, LEASE_MS);
+  const two = new RedisStateStore(redis, prefix, 1000, LEASE_MS);
   for (let i = 0; i < 2500; i++) await one.touch(`dev-${i}`, i < 2400 ? 0 : 5000);
   const first = await one.sweep(2000);
   t.equal(first.length, 2400, 'the timed-out devices, across several batches');
-  await one.touch('late', 0);
-  t.same(await two.sweep(2000), [], 'another instance leaves the sweep to the lease holder');
-  t.same(await one.sweep(2000), ['late'], 'the holder keeps sweeping');
-  await new Promise((r) => setTimeout(r, 400));
+  // For twice the lease, while the holder keeps sweeping (renewing it), the other instance is left out
+  // even with a timed-out device waiting, and the holder sweeps each one.
+  await holds(
+    'another instance leaves the sweep to the lease holder; the holder keeps sweeping',
+    async () => {
+      await one.touch('late', 0);
+      const other = await two.sweep(2000);
+      const mine = await one.sweep(2000);
+      return other.length === 0 && mine.length === 1 && mine[0] === 'late';
+    },
+    2 * LEASE_MS,
+  );
+  t.pass('the holder kept the lease for twice its length by sweeping');
+  // The holder stops: once its lease lapses, the other instance takes the sweep over.
   await two.touch('later', 0);
-  t.same(await two.sweep(2000), ['later'], 'a lapsed lease is taken over');
+  let taken: string[] = [];
+  await until('a lapsed lease is taken over', async () => (taken = await two.sweep(2000)).length > 0, 5 * LEASE_MS);
+  t.same(taken, ['later'], 'a lapsed lease is taken over');
 });

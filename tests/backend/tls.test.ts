@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { startCentral } from '../../backend/central.js';
@@ -9,8 +7,7 @@ import { silentLogger } from '../../core/logger.js';
 import { OPENSSL_SKIP, selfSignedCert } from '../helpers/openssl.js';
 
 t.test('central serves HTTPS with central.tls_cert / tls_key', { skip: OPENSSL_SKIP }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ares-tls-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = t.testdir();
   const tls = selfSignedCert(t);
   const config = loadConfig({
     env: {},
@@ -39,8 +36,7 @@ t.test('central serves HTTPS with central.tls_cert / tls_key', { skip: OPENSSL_S
 });
 
 t.test('a missing certificate file is a configuration error naming the setting', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ares-tls-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = t.testdir();
   const config = loadConfig({
     env: {},
     overrides: {

@@ -6,7 +6,7 @@ import { isAresError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { addonNotifySocket, SdNotifier, SimNotifySocket, type NotifySocket } from '../../core/sd-notify.js';
 import { notifyReceiver } from '../helpers/notify-socket.js';
-import { until } from '../helpers/wait.js';
+import { never, until } from '../helpers/wait.js';
 
 type Teardown = { teardown(fn: () => unknown): void };
 
@@ -161,7 +161,7 @@ t.test('the watchdog pings at half WATCHDOG_USEC until stopping', async (t) => {
   await until('three pings', () => s.inbox.filter((m) => m === 'WATCHDOG=1').length >= 3);
   s.notifier.stopping();
   const after = s.inbox.length;
-  await new Promise((r) => setTimeout(r, 100));
+  await never('a ping after STOPPING=1', () => s.inbox.length !== after, 10 * s.notifier.watchdogPingMs!);
   t.equal(s.inbox.length, after, 'no ping after STOPPING=1');
   t.equal(s.inbox.at(-1), 'STOPPING=1');
 });
@@ -224,10 +224,25 @@ t.test('an addon that does not load: one warning, then silence, never a throw', 
 t.test('the real addon: a bad NOTIFY_SOCKET is a warning, not a crash', async (t) => {
   for (const path of [join(tempDir(t), 'missing', 'notify.sock'), 'relative.sock']) {
     const { log, warnings } = capture();
-    const notifier = new SdNotifier({ env: { NOTIFY_SOCKET: path, WATCHDOG_USEC: '10000' }, log });
+    // The real addon, counted: each send that fails is one the notifier must swallow without a new warning.
+    let failed = 0;
+    const counted = (): NotifySocket => {
+      const real = addonNotifySocket();
+      return {
+        send(socketPath, message) {
+          try {
+            real.send(socketPath, message);
+          } catch (err) {
+            failed++;
+            throw err;
+          }
+        },
+      };
+    };
+    const notifier = new SdNotifier({ env: { NOTIFY_SOCKET: path, WATCHDOG_USEC: '10000' }, log, socket: counted });
     notifier.ready('up');
     notifier.start();
-    await new Promise((r) => setTimeout(r, 50)); // several failing pings
+    await until('several failing pings', () => failed >= 5);
     notifier.stopping();
     t.equal(warnings().length, 1, `one warning for ${path}`);
     t.match(warnings()[0], { msg: /systemd notification failed \(READY=1\)/ });

@@ -1,26 +1,21 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { loadConfig } from '../../core/config.js';
 import { HostRoot } from '../../core/host-root.js';
-import { silentLogger } from '../../core/logger.js';
+import { createLogger, silentLogger, type Logger } from '../../core/logger.js';
 import { NodeRegistry } from '../../daemon/broker/nodes.js';
 import { Hub } from '../../daemon/hub.js';
 import { readBoardIdentity } from '../../daemon/identity/board.js';
 import { enrollmentRecord, loadOrCreateIdentity } from '../../daemon/identity/identity.js';
 import { openHubDb } from '../../daemon/state/hub-db.js';
 import { SimGpioPort } from '../../drivers/gpio/sim.js';
-import { json, newUser, startTestCentral } from '../helpers/central.js';
-import { fastWait, until } from '../helpers/wait.js';
+import { json, newUser, startTestCentral, type TestCentral } from '../helpers/central.js';
+import { fastWait, never, until } from '../helpers/wait.js';
 
-type Teardown = { teardown(fn: () => unknown): void };
-
-/** A fixture Pi 4 with a serial of its own, so hubs in one run never collide. */
-function hostRoot(t: Teardown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ares-hub-root-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+/** A fixture Pi 4 with a serial of its own (in `dir`), so hubs in one run never collide. */
+function hostRoot(dir: string): string {
   cpSync(new URL('../fixtures/hosts/pi4', import.meta.url).pathname, dir, { recursive: true });
   writeFileSync(
     join(dir, 'proc/cpuinfo'),
@@ -31,17 +26,38 @@ function hostRoot(t: Teardown): string {
   return dir;
 }
 
-async function setup(t: Teardown) {
+/** A logger whose lines the test reads (the hub's `provisioning: …` reports). */
+function capture(): { log: Logger; messages: () => string[] } {
+  const lines: { msg: string }[] = [];
+  const log = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+  return { log, messages: () => lines.map((l) => l.msg) };
+}
+
+/** How many requests central answered on `route` with `status` (its own request metrics). */
+async function answered(c: TestCentral, method: string, route: string, status: number): Promise<number> {
+  const metric = (await c.ctx.metrics.registry.getMetricsAsJSON()).find(
+    (m) => m.name === 'ares_central_http_requests_total',
+  );
+  const series = metric?.values.find(
+    (v) => v.labels['method'] === method && v.labels['route'] === route && v.labels['status'] === String(status),
+  );
+  return series?.value ?? 0;
+}
+
+async function setup(t: Test) {
   const c = await startTestCentral(t);
   const centralUrl = await c.app.listen({ host: '127.0.0.1', port: 0 });
   const owner = await newUser(c.app, 'owner');
-  const stateDir = mkdtempSync(join(tmpdir(), 'ares-hub-state-'));
-  t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
+  // One t.testdir() per test (a second call would empty the first).
+  const dir = t.testdir();
+  const stateDir = join(dir, 'state');
+  mkdirSync(stateDir);
+  const hostDir = join(dir, 'host');
   const config = loadConfig({
     env: {},
     overrides: {
       'hub.state_dir': stateDir,
-      'hub.host_root': hostRoot(t),
+      'hub.host_root': hostRoot(hostDir),
       'hub.central_url': centralUrl,
       'hub.components_poll_s': 1,
       'hub.gpio': 'sim',
@@ -63,8 +79,8 @@ async function setup(t: Teardown) {
     payload: record,
   });
   if (pre.statusCode !== 201) throw new Error(pre.body);
-  const newHub = (gpio = new SimGpioPort()) => {
-    const hub = new Hub(config, silentLogger(), { gpio, lanHost: '127.0.0.1', wait: fastWait() });
+  const newHub = (gpio = new SimGpioPort(), log = silentLogger()) => {
+    const hub = new Hub(config, log, { gpio, lanHost: '127.0.0.1', wait: fastWait() });
     t.teardown(() => hub.stop());
     return hub;
   };
@@ -83,12 +99,22 @@ t.test(
   async (t) => {
     const s = await setup(t);
     const gpio = new SimGpioPort();
-    const hub = s.newHub(gpio);
+    const logs = capture();
+    const hub = s.newHub(gpio, logs.log);
     await hub.start();
     t.equal(hub.status().deviceUuid, s.record.device_uuid, 'the hub uses the enrolled identity');
-    await new Promise((r) => setTimeout(r, 200));
-    t.notOk(hub.status().provisioned, 'waits while central answers not_claimed');
-    t.notOk(existsSync(join(s.stateDir, 'credentials.json')));
+    // Central answers not_claimed and the hub keeps asking (every ≤ 50 ms here); it must stay unprovisioned.
+    await until('central answered not_claimed', () =>
+      logs.messages().includes('provisioning: waiting for the owner to claim this hub'),
+    );
+    const refusals = () => answered(s.c, 'POST', '/api/devices/credentials', 409);
+    const refused = await refusals();
+    await until('the hub asked twice more, refused each time', async () => (await refusals()) >= refused + 2);
+    await never(
+      'provisioned, or credentials on disk, before the owner claimed the hub',
+      () => hub.status().provisioned || existsSync(join(s.stateDir, 'credentials.json')),
+      300,
+    );
 
     t.equal((await s.claim(s.owner.auth)).statusCode, 200);
     await until('credentials', () => hub.status().provisioned);
@@ -130,7 +156,11 @@ t.test(
     const topic = `telemetry/${s.owner.email}/${s.record.device_uuid}/led/status`;
     await until('state on the LAN broker', () => topic in messages);
     t.match(JSON.parse(messages[topic]!), { state: 'ON', name: 'Hall' }, 'retained state visible to LAN clients');
-    await new Promise((r) => setTimeout(r, 300));
+    // The hub polls the list every ≤ 50 ms: wait for unchanged answers (304), then watch the driver.
+    const unchanged = () => answered(s.c, 'GET', '/api/components/devices/:device_id/components', 304);
+    const polled = await unchanged();
+    await until('the hub polled the unchanged list twice more (304)', async () => (await unchanged()) >= polled + 2);
+    await never('the led driver restarted (a second state report)', () => ledStates.length !== 1, 300);
     t.same(ledStates, ['ON'], 'an unchanged list (304) does not restart the driver');
     await hub.runtime().command(json<{ id: number }>(add).id, { action: 'off' });
     t.equal(gpio.level(17), 0, 'commands reach the pin through the one entry point');

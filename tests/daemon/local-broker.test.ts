@@ -1,22 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { silentLogger } from '../../core/logger.js';
 import { LocalBroker } from '../../daemon/broker/local-broker.js';
 import { NodeRegistry } from '../../daemon/broker/nodes.js';
 import { openHubDb } from '../../daemon/state/hub-db.js';
 import { OPENSSL_SKIP, selfSignedCert } from '../helpers/openssl.js';
+import { never, until } from '../helpers/wait.js';
 
-async function setup(
-  t: { teardown(fn: () => unknown): void },
-  limits?: Partial<ConstructorParameters<typeof LocalBroker>[2]>,
-) {
-  const dir = mkdtempSync(join(tmpdir(), 'ares-broker-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const db = openHubDb(dir);
+async function setup(t: Test, limits?: Partial<ConstructorParameters<typeof LocalBroker>[2]>) {
+  const db = openHubDb(t.testdir());
   t.teardown(() => db.close());
   const nodes = new NodeRegistry(db);
   const broker = new LocalBroker(silentLogger(), nodes, {
@@ -55,9 +48,6 @@ function client(
 
 const closed = (c: MqttClient) =>
   new Promise<void>((resolve) => (c.connected ? c.once('close', () => resolve()) : resolve()));
-const until = async (cond: () => boolean) => {
-  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-};
 
 t.test('nodes authenticate; unknown and wrong credentials are refused', async (t) => {
   const s = await setup(t);
@@ -81,7 +71,7 @@ t.test('a node publishes only under local/{its id}/ and subscribes only to telem
   await s.nodes.add('node-b');
   const { c } = await client(t, s.port, 'node-a', a.password);
   await c.publishAsync('local/node-a/radar', '{"presence":1}', { qos: 1 });
-  await until(() => s.received.length === 1);
+  await until('the broker handed on the message', () => s.received.length === 1);
   t.same(s.received, [['node-a', 'radar', '{"presence":1}']]);
   // mqtt.js rejects when any topic is refused; the SUBACK codes ride on the error.
   const suback = await c
@@ -125,7 +115,7 @@ t.test('oversized packets, floods and garbage drop the client, not the broker', 
   }
 
   await wellBehaved.publishAsync('local/good/radar', 'still here', { qos: 1 });
-  await until(() => s.received.some((r) => r[2] === 'still here'));
+  await until('the well-behaved node’s message', () => s.received.some((r) => r[2] === 'still here'));
   t.ok(
     s.received.some((r) => r[0] === 'good' && r[2] === 'still here'),
     'the well-behaved node kept being served throughout',
@@ -185,7 +175,7 @@ t.test('the optional TLS listener applies the same rules', { skip: OPENSSL_SKIP 
   const ok = await connect('phone', password!);
   t.ok(ok.c.connected, 'a node connects over TLS');
   await ok.c.publishAsync('local/phone/radar', 'over tls', { qos: 1 });
-  await until(() => s.received.some((r) => r[2] === 'over tls'));
+  await until('the message over TLS', () => s.received.some((r) => r[2] === 'over tls'));
   t.ok(s.received.some((r) => r[0] === 'phone' && r[2] === 'over tls'));
   t.ok((await connect('phone', 'wrong')).error, 'wrong password refused over TLS too');
   // A client that does not trust the certificate fails its handshake; the listener keeps serving.
@@ -212,8 +202,8 @@ t.test('a QoS1 PUBACK goes out only once the message is stored; a failed store i
   const { c } = await client(t, s.port, 'node1', password);
   let acked = false;
   const pub = c.publishAsync('local/node1/radar', '{}', { qos: 1 }).then(() => (acked = true));
-  await until(() => store !== undefined);
-  await new Promise((r) => setTimeout(r, 100));
+  await until('the broker hands the message on to be stored', () => store !== undefined);
+  await never('a PUBACK while the message is not stored', () => acked, 300);
   t.notOk(acked, 'no PUBACK while the message is not stored');
   store!.resolve();
   await pub;
@@ -221,7 +211,7 @@ t.test('a QoS1 PUBACK goes out only once the message is stored; a failed store i
 
   store = undefined;
   c.publish('local/node1/radar', '{}', { qos: 1 });
-  await until(() => store !== undefined);
+  await until('the second message handed on', () => store !== undefined);
   store!.reject(new Error('disk full'));
   await closed(c);
   t.notOk(c.connected, 'not stored: the node is disconnected unacknowledged (it re-sends on reconnect)');

@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ManualClock } from '../../core/clock.js';
 import { silentLogger } from '../../core/logger.js';
 import { NodeRegistry } from '../../daemon/broker/nodes.js';
@@ -11,6 +8,7 @@ import type { RadarFrame } from '../../daemon/http/radar-frame.js';
 import { buildLocalHttp } from '../../daemon/http/local-http.js';
 import { openHubDb } from '../../daemon/state/hub-db.js';
 import type { ComponentSpec } from '../../sync/components.js';
+import { never, until } from '../helpers/wait.js';
 
 const FRAME = {
   device_id: 'radar1',
@@ -22,10 +20,8 @@ const FRAME = {
   ts: 12345,
 };
 
-async function setup(t: { teardown(fn: () => unknown): void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'ares-local-http-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const db = openHubDb(dir);
+async function setup(t: Test) {
+  const db = openHubDb(t.testdir());
   t.teardown(() => db.close());
   const nodes = new NodeRegistry(db);
   await nodes.add('radar1', { legacyHttp: true });
@@ -229,9 +225,7 @@ t.test('/healthz and /metrics', async (t) => {
 });
 
 t.test('POST /events answers 202 only once the frame is stored', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ares-local-http-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const db = openHubDb(dir);
+  const db = openHubDb(t.testdir());
   t.teardown(() => db.close());
   const nodes = new NodeRegistry(db);
   await nodes.add('radar1', { legacyHttp: true });
@@ -245,8 +239,8 @@ t.test('POST /events answers 202 only once the frame is stored', async (t) => {
   t.teardown(() => app.close());
   let answered = false;
   const res = app.inject({ method: 'POST', url: '/events', payload: FRAME }).then((r) => ((answered = true), r));
-  for (let i = 0; i < 100 && !stored; i++) await new Promise((r) => setTimeout(r, 5));
-  await new Promise((r) => setTimeout(r, 50));
+  await until('the frame is handed on to be stored', () => stored !== undefined);
+  await never('an answer while the frame is not stored', () => answered, 300);
   t.notOk(answered, 'no answer while the frame is not stored');
   stored!();
   t.equal((await res).statusCode, 202);

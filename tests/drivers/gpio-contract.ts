@@ -1,5 +1,6 @@
 import type { Test } from 'tap';
 import { type Bit, GpioError, type GpioPort } from '../../drivers/gpio/port.js';
+import { never } from '../helpers/wait.js';
 
 /**
  * The suite every GpioPort implementation runs (sim here, onoff on a Pi). `drive` sets an input's
@@ -88,7 +89,8 @@ export function gpioContract(t: Test, name: string, makePort: () => Promise<Port
       input.watch((v) => heard.push(v));
       drive!(26, 1);
       drive!(26, 0);
-      await sleep(debounceMs * 3);
+      await until(async () => (await input.read()) === 0);
+      await never('the glitch is reported', () => heard.length > 0, debounceMs * 5);
       t.same(heard, [], 'a glitch back to the old level is not reported');
       drive!(26, 1);
       t.same(heard, [], 'not heard before the level has held for debounceMs');

@@ -6,6 +6,7 @@ import { SimGpioPort } from '../../drivers/gpio/sim.js';
 import { DRIVER_LOADERS, loadDriver } from '../../drivers/registry.js';
 import type { Driver, DriverDescriptor, DriverOutput } from '../../drivers/types.js';
 import type { ComponentSpec } from '../../sync/components.js';
+import { never } from '../helpers/wait.js';
 import button from '../../drivers/button.js';
 import led from '../../drivers/led.js';
 import pir from '../../drivers/pir.js';
@@ -128,12 +129,18 @@ t.test('stop() leaves outputs off, cancels timers and releases the pin', async (
   t.equal(gpio.level(24), 0, 'off');
   t.notOk(gpio.isOpen(24), 'released');
   await driver.stop();
-  await new Promise((resolve) => setTimeout(resolve, 80));
+  // Past both timers (the 20 ms command and the 50 ms cut-off) several times over.
+  const stateCount = states().length;
+  await never(
+    'a timer fires after stop (an event, a state, the pin)',
+    () => events().length > 0 || states().length !== stateCount || gpio.level(24) !== 0,
+    250,
+  );
   t.same(events(), [], 'no timer fired after stop');
   t.same(states(), ['OFF', 'ON', 'OFF']);
   await t.rejects(driver.command!({ action: 'on' }), { code: 'ARES_ERR_UNAVAILABLE' });
-  const never = relay.create({ ...rigContext(gpio), component: spec('relay', 25) });
-  await never.stop();
+  const unstarted = relay.create({ ...rigContext(gpio), component: spec('relay', 25) });
+  await unstarted.stop();
   t.pass('stop() of a never-started driver resolves');
 });
 

@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { ManualClock } from '../../core/clock.js';
@@ -13,6 +12,7 @@ import { IMU_FEATURES } from '../../models/runtime/imu-features.js';
 import { modelDir } from '../../models/runtime/model-dir.js';
 import type { ComponentSpec } from '../../sync/components.js';
 import { retainedHeapGrowth } from '../helpers/heap.js';
+import { never, until } from '../helpers/wait.js';
 
 const engine = await createEngine('wasm');
 const UUID = '8a0c2f4e-1b3d-4c5e-9f70-112233445566';
@@ -72,7 +72,10 @@ function setup(
         Buffer.from(JSON.stringify({ seq: seq++, rate_hz: 50, samples: samples.slice(i, i + 50), ...extra })),
       );
   };
-  return { fall, stored, published, send, clock, pipeline };
+  /** The alerts the LAN was last told about (`alerts/{uuid}`, retained). */
+  const lanAlerts = () =>
+    published.length === 0 ? [] : (JSON.parse(published.at(-1)!.payload) as { alerts: { status: string }[] }).alerts;
+  return { fall, stored, published, lanAlerts, send, clock, pipeline };
 }
 
 /** A flooding node, measured before any subtest runs (see retainedHeapGrowth). */
@@ -219,8 +222,7 @@ t.test('a sensor mode on an IMU is a configuration error, reported in health', a
 });
 
 t.test('corrupt model files: detection is down and says why; the service keeps answering', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ares-model-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = t.testdir();
   cpSync(modelDir('imu-fall'), dir, { recursive: true });
   writeFileSync(join(dir, 'weights.bin'), Buffer.alloc(10));
   const { fall, stored, send } = setup(t, [imu(5, { node_id: 'pendant' })], () => engine.load(dir, IMU_FEATURES));
@@ -337,7 +339,7 @@ t.test('the alarm signals at once; the cancel button within the window cancels, 
     alarm_s: 120,
   };
   const commands: { id: number; action: string; durationS?: number }[] = [];
-  const { fall, stored, published, send, clock, pipeline } = setup(
+  const { fall, stored, published, lanAlerts, send, clock, pipeline } = setup(
     t,
     [imu(5, config)],
     () => engine.load(modelDir('imu-fall'), IMU_FEATURES),
@@ -353,7 +355,8 @@ t.test('the alarm signals at once; the cancel button within the window cancels, 
   pipeline.emit({ componentId: 8, componentType: 'button', kind: 'state', name: 'state', state: 'RELEASED', ts: 0 });
   clock.advance(20_000);
   pipeline.emit({ componentId: 8, componentType: 'button', kind: 'state', name: 'state', state: 'PRESSED', ts: 0 });
-  await new Promise((r) => setTimeout(r, 50));
+  // The cancel's last step: the LAN hears the alert cancelled.
+  await until('the press cancels the alert', () => lanAlerts().some((a) => a.status === 'cancelled'));
   t.match(
     stored.find((o) => o.name === 'fall_cancelled'),
     {
@@ -371,13 +374,19 @@ t.test('the alarm signals at once; the cancel button within the window cancels, 
 
 t.test('after the cancel window a press changes nothing; bad alert settings are reported', async (t) => {
   const config = { node_id: 'pendant', alarm_component_id: 9, cancel_button_component_id: 8, cancel_window_s: 10 };
-  const { fall, stored, send, clock, pipeline } = setup(t, [imu(5, config)]);
+  const { fall, stored, lanAlerts, send, clock, pipeline } = setup(t, [imu(5, config)]);
   fall.apply([imu(5, config)]);
   send('pendant', fallSamples());
   await fall.idle();
+  t.match(lanAlerts(), [{ status: 'open' }]);
   clock.advance(11_000);
   pipeline.emit({ componentId: 8, componentType: 'button', kind: 'state', name: 'state', state: 'PRESSED', ts: 0 });
-  await new Promise((r) => setTimeout(r, 50));
+  // The same press inside the window cancels (the test above); here nothing may change.
+  await never(
+    'a press after the window cancels the alert',
+    () => stored.some((o) => o.name === 'fall_cancelled') || lanAlerts().some((a) => a.status !== 'open'),
+    300,
+  );
   t.notOk(
     stored.some((o) => o.name === 'fall_cancelled'),
     'too late to cancel on the hub',

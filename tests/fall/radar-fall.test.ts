@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { ManualClock } from '../../core/clock.js';
@@ -157,8 +156,7 @@ t.test('the decision modes on a radar: the sensor flag and the model combined as
 });
 
 t.test('a corrupt radar model: detection reported down, the sensor flag still raises alerts', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ares-radar-model-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = t.testdir();
   cpSync(modelDir('radar-fall'), dir, { recursive: true });
   writeFileSync(join(dir, 'model.json'), '{"modelTopology":');
   const s = setup(t, [radar(7, { node_id: 'radar1' })], () => engine.load(dir, RADAR_FEATURES));

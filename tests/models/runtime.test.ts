@@ -95,8 +95,7 @@ t.test('corrupt or mismatched model files: a clear ARES_ERR_MODEL naming what is
     const dir = corrupt(t, file, change);
     await t.rejects(engine.load(dir, IMU_FEATURES), { code: 'ARES_ERR_MODEL', message }, `${file}: ${what}`);
   }
-  const empty = mkdtempSync(join(tmpdir(), 'ares-model-'));
-  t.teardown(() => rmSync(empty, { recursive: true, force: true }));
+  const empty = t.testdir();
   await t.rejects(engine.load(empty), { code: 'ARES_ERR_MODEL', message: /unreadable/ }, 'missing files');
 });
 
@@ -148,8 +147,7 @@ t.test('a flooding node: the stream keeps one window of samples and a bounded qu
 });
 
 t.test('ares fall replay: one line per file; an unreadable file is an error line and exit 1', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ares-replay-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = t.testdir();
   // A synthetic fall: standing still, a free fall, a 6 g impact, then lying still on one side.
   const lines: string[] = [];
   for (let i = 0; i < 250; i++) lines.push('0,-256,0,0,0,0,0,0,0;');

@@ -5,7 +5,7 @@ import { Hub } from '../../daemon/hub.js';
 import { SimGpioPort } from '../../drivers/gpio/sim.js';
 import { externalBrokerStack, mosquittoProblem } from '../helpers/mosquitto.js';
 import { startStack } from '../helpers/stack.js';
-import { fastWait, until } from '../helpers/wait.js';
+import { fastWait, never, until } from '../helpers/wait.js';
 
 const targets = [
   { name: 'embedded broker', skip: false as const, external: false },
@@ -110,7 +110,14 @@ for (const target of targets)
           .body['status'],
         'queued',
       );
-      await new Promise((r) => setTimeout(r, 300));
+      await never(
+        'the LED comes on, or the command leaves the queue, while the hub is away',
+        async () =>
+          gpio.level(17) !== 0 ||
+          (await api('GET', `/api/devices/${deviceId}/commands/${held.body['command_id'] as string}`, undefined, user))
+            .body['status'] !== 'queued',
+        300,
+      );
       t.equal(gpio.level(17), 0, 'nothing happened while the hub was away');
       hub = new Hub(hubConfig, silentLogger(), { gpio, lanHost: '127.0.0.1', wait: fast });
       await hub.start();

@@ -19,10 +19,12 @@ t.test('system commands over MQTT: reload_components at once, reset wipes the cr
   t.teardown(() => hub.stop());
   await hub.start();
   await until(
-    'provisioned and listening',
+    'provisioned, with the list from central',
     () => hub.status().provisioned && hub.status().componentsSource === 'central',
   );
-  await new Promise((r) => setTimeout(r, 500));
+  // The scenario is a command to a hub that is online: its connection to central's broker is up (a
+  // command queued before that is held and delivered on connecting, which realtime-channel tests).
+  await until('connected to central’s broker', () => hub.status().realtime);
 
   // What an operator tool would queue: central delivers it like any command.
   const queue = async (action: string) => {
