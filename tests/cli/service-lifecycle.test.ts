@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, connect, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
+import { freePort, refused } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
 
 /*
@@ -23,24 +24,6 @@ async function holdPort(t: Test): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   return (server.address() as { port: number }).port;
-}
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const s: Server = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Whether a TCP connection to the port is refused (nothing listening). */
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1');
-    sock.once('connect', () => (sock.destroy(), resolve(false)));
-    sock.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
 }
 
 /** The test's own directory (t.testdir() empties it on every call, so it is made once per test). */

@@ -14,6 +14,7 @@ import { openHubDb } from '../../daemon/state/hub-db.js';
 import { SimGpioPort } from '../../drivers/gpio/sim.js';
 import { publishSyntheticFall } from '../helpers/pendant-fall.js';
 import { startStack } from '../helpers/stack.js';
+import { refused } from '../helpers/ports.js';
 import { fastWait, until } from '../helpers/wait.js';
 
 const PI4 = fileURLToPath(new URL('../fixtures/hosts/pi4', import.meta.url));
@@ -29,14 +30,6 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
   } finally {
     clearTimeout(timer);
   }
-}
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1');
-    sock.once('connect', () => (sock.destroy(), resolve(false)));
-    sock.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
 }
 
 /**

@@ -1,20 +1,10 @@
-import { createServer } from 'node:net';
 import { loadConfig, type AresConfig } from '../../core/config.js';
 import { newUser, provisionedHub, startTestCentral, type TestCentral } from './central.js';
+import { freePort } from './ports.js';
+
+export { freePort } from './ports.js';
 
 type Teardown = { teardown(fn: () => unknown): void };
-
-/** A port free right now (the caller binds it soon; fine on loopback in tests). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A provisioned hub's credentials, and the configuration of a real central on one fixed port over
