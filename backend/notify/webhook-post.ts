@@ -11,6 +11,8 @@ export interface WebhookResult {
   status?: number;
   error?: string;
   permanent: boolean;
+  /** Cut short by the caller's signal (central stopping): no answer from the receiver was had. */
+  aborted?: boolean;
 }
 
 /**
@@ -125,6 +127,7 @@ export function postWebhook(
         ok: false,
         error: err.message.slice(0, 500),
         permanent: err.code === 'ARES_PRIVATE_ADDRESS',
+        ...(opts.signal?.aborted ? { aborted: true } : {}),
       }),
     );
     req.end(body);

@@ -30,6 +30,9 @@ export interface WorkerPass {
  * `notification_attempts`, a failure is retried with backoff up to `central.webhook_max_attempts`.
  * A restart loses nothing: what was pending is still pending.
  */
+/** How long stop() lets deliveries under way finish before cutting them short. */
+const STOP_GRACE_MS = 1000;
+
 export class NotificationWorker {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<WorkerPass> | undefined;
@@ -53,7 +56,16 @@ export class NotificationWorker {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.ctx.bus.removeAll('notify');
-    this.#abort.abort();
+    // Deliveries under way get a moment to finish (an answer arriving now is recorded as usual); past it
+    // they are cut short and handed back, so a receiver that never answers cannot hold central's stop.
+    const running = this.#running;
+    if (running) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((r) => (timer = setTimeout(r, STOP_GRACE_MS)));
+      await Promise.race([running, graceOver]);
+      clearTimeout(timer);
+      this.#abort.abort();
+    }
     await this.#running;
   }
 
@@ -126,7 +138,8 @@ export class NotificationWorker {
     const t0 = performance.now();
     const signal = this.#abort.signal;
     const r = await attemptDelivery(this.ctx, n, signal);
-    if (signal.aborted && !r.ok) {
+    // Only a POST the signal itself cut short: an answer that came just before the stop is recorded as usual.
+    if (r.aborted) {
       // Cut short by our own shutdown: not the receiver's failure, so no attempt is counted; the lease is
       // handed back and the next instance to run (or this one after its restart) delivers it at once.
       await this.ctx.db.kysely.updateTable('notifications').set({ lease_until: null }).where('id', '=', n.id).execute();
