@@ -17,6 +17,7 @@ import type { CentralContext } from '../backend/context.js';
 import { loadConfig } from '../core/config.js';
 import { silentLogger } from '../core/logger.js';
 import { generateClaimCode, type EnrollmentRecord } from '../sync/enrollment.js';
+import { benchLog, round, runBench, type BenchResult } from './lib/harness.js';
 
 const BENCH = 'central-api';
 const CONNECTIONS = 10;
@@ -52,19 +53,7 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (
   opts: AutocannonOptions,
 ) => Promise<AutocannonResult>;
 
-interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  baseline_name: string | null;
-  baseline_value: number | null;
-  ratio: number | null;
-  target: string | null;
-  pass: boolean | null;
-}
-
-const log = (msg: string): void => void process.stderr.write(`[${BENCH}] ${msg}\n`);
-const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
+const log = benchLog(BENCH);
 
 async function call(
   base: string,
@@ -304,18 +293,4 @@ async function main(): Promise<BenchResult[]> {
   }
 }
 
-const hardStop = setTimeout(() => {
-  log(`did not finish within ${HARD_TIMEOUT_MS / 1000}s; giving up`);
-  process.exit(2);
-}, HARD_TIMEOUT_MS);
-hardStop.unref();
-
-main().then(
-  (results) => {
-    process.stdout.write(`${JSON.stringify({ bench: BENCH, results })}\n`, () => process.exit(0));
-  },
-  (err: unknown) => {
-    log(`crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exit(1);
-  },
-);
+runBench(BENCH, HARD_TIMEOUT_MS, main);
