@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { packageVersion } from '../core/version.js';
-import type { CentralContext } from './context.js';
+import type { CentralContext, MqttPortLookup } from './context.js';
 import { registerJsonParser } from './http/body.js';
 import { errorBody, errorHandler } from './http/errors.js';
 import { registerAuthHooks } from './http/guard.js';
@@ -30,6 +30,12 @@ import { mqttCredentialRoutes, userRoutes } from './routes/users.js';
 export interface BuildOptions {
   /** HTTPS options, when central.tls_cert/tls_key are set. */
   https?: { cert: Buffer; key: Buffer };
+  /**
+   * The embedded MQTT broker's port, for the routes that tell devices and apps where to connect.
+   * Without it (an app built on its own, as most tests do) apps are told no broker URL and hubs the
+   * configured central.mqtt_port.
+   */
+  mqttPort?: MqttPortLookup;
 }
 
 /**
@@ -38,6 +44,7 @@ export interface BuildOptions {
  */
 export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const cfg = ctx.config.central;
+  const mqttPort = opts.mqttPort ?? (() => undefined);
   // The https option changes fastify's server type parameter; routes only need the common surface.
   const app = Fastify({
     loggerInstance: ctx.log,
@@ -98,11 +105,11 @@ export async function buildCentralApp(ctx: CentralContext, opts: BuildOptions = 
   healthRoutes(app, ctx);
   authRoutes(app, ctx);
   userRoutes(app, ctx);
-  mqttCredentialRoutes(app, ctx);
+  mqttCredentialRoutes(app, ctx, mqttPort);
   deviceRoutes(app, ctx);
   commandRoutes(app, ctx);
   deviceRegistryRoutes(app, ctx);
-  deviceCredentialRoutes(app, ctx);
+  deviceCredentialRoutes(app, ctx, mqttPort);
   componentCatalogRoutes(app, ctx);
   hardwareVariantRoutes(app, ctx);
   pinRuleRoutes(app, ctx);

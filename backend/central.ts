@@ -73,8 +73,6 @@ export async function createCentralContext(
       users: new AuthUserCache(clock, cfg.auth_cache_ms),
       metrics: createCentralMetrics(),
       bus: new Bus(log),
-      listening: {},
-      brokerAccounts: {},
     };
   } catch (err) {
     await db.close();
@@ -150,7 +148,11 @@ export class Central {
         // In-flight requests finish as it stops (fastify answers new ones 503 meanwhile).
         name: 'http',
         start: async () => {
-          const app = (r.app = await buildCentralApp(need(r.ctx, 'context'), https ? { https } : {}));
+          // MQTT starts after HTTP: routes ask for its port when they answer (undefined until then).
+          const app = (r.app = await buildCentralApp(need(r.ctx, 'context'), {
+            ...(https ? { https } : {}),
+            mqttPort: () => r.mqttPort,
+          }));
           await app.listen({ host: cfg.host, port: cfg.port }).catch((err: unknown) => {
             throw new Error(`central.port: ${(err as Error).message}`, { cause: err });
           });

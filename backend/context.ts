@@ -11,7 +11,6 @@ import type { CertificateAuthority } from './ca/ca.js';
 import type { CentralDb } from './db/connect.js';
 import type { CentralMetrics } from './http/metrics.js';
 import type { Mailer } from './mail/mailer.js';
-import type { BrokerAccounts } from './mqtt/dynsec-accounts.js';
 import type { RedisClient } from './redis.js';
 
 /**
@@ -34,10 +33,21 @@ export interface CentralContext {
   readonly users: AuthUserCache;
   readonly metrics: CentralMetrics;
   readonly bus: Bus<CentralEvents>;
-  /** What central actually listens on, filled in at start (ports may be 0 = any free port). */
-  readonly listening: { mqttPort?: number };
-  /** With an external broker, keeps its accounts in step (set when the realtime channel starts). */
-  readonly brokerAccounts: { current?: BrokerAccounts };
+}
+
+/**
+ * The embedded MQTT broker's port once it listens; undefined before, and with an external broker.
+ * Central starts MQTT after HTTP (central.ts), so the routes that tell devices and apps where to
+ * connect are given this lookup and ask it when they answer.
+ */
+export type MqttPortLookup = () => number | undefined;
+
+/**
+ * Part of the payload of an event whose emitter waits for its listeners' work (`emitAndWait`); bus
+ * listeners run synchronously, so a listener hands its work over with `waitFor` before it returns.
+ */
+export interface AwaitedEvent {
+  waitFor(work: Promise<unknown>): void;
 }
 
 /** What happens in central that other parts act on (the MQTT side drops a revoked device, …). */
@@ -57,4 +67,26 @@ export interface CentralEvents extends Record<string, unknown> {
   'alerts.changed': { deviceUuid: string };
   /** Notifications were queued: the worker delivers them now rather than at its next poll. */
   'notify.queued': Record<string, never>;
+  /**
+   * A hub got or renewed its certificate, and may connect to the broker as its uuid. Awaited: with an
+   * external broker its account exists before the hub is told where to connect.
+   */
+  'device.provisioned': { deviceUuid: string } & AwaitedEvent;
+  /** An app login was issued. Awaited: with an external broker it exists before the app is told. */
+  'app-login.issued': { userId: number; username: string; password: string; expiresAt: number } & AwaitedEvent;
+}
+
+/**
+ * Emits `event` and resolves once the work its listeners handed to `waitFor` is done, or rejects
+ * with the first failure: the emitter fails as if it had done the work itself. With no listener
+ * (no external broker) it resolves at once.
+ */
+export async function emitAndWait<E extends keyof CentralEvents>(
+  bus: Bus<CentralEvents>,
+  event: E,
+  payload: CentralEvents[E] extends AwaitedEvent ? Omit<CentralEvents[E], 'waitFor'> : never,
+): Promise<void> {
+  const work: Promise<unknown>[] = [];
+  bus.emit(event, { ...payload, waitFor: (p: Promise<unknown>) => void work.push(p) } as CentralEvents[E]);
+  await Promise.all(work);
 }

@@ -5,8 +5,6 @@ import { StatementCache } from './statement-cache.js';
 /** Synchronous reads of committed data (SQLite only; see CommittedReader). */
 export interface CommittedReads {
   all<R>(sqlText: string, params: readonly unknown[]): R[];
-  /** The first column of the first row, or undefined when there is no row. */
-  value<T>(sqlText: string, params: readonly unknown[]): T | undefined;
 }
 
 /**
@@ -42,13 +40,6 @@ export class CommittedReader implements CommittedReads {
       out[r] = obj as R;
     }
     return out;
-  }
-
-  value<T>(sqlText: string, params: readonly unknown[]): T | undefined {
-    const row = this.#open()
-      .get(sqlText)
-      .stmt.get(params as unknown[]) as unknown[] | undefined;
-    return row?.[0] as T | undefined;
   }
 
   close(): void {

@@ -34,6 +34,15 @@ class InCodeProvider implements MigrationProvider {
   }
 }
 
+/**
+ * PostgreSQL errors that another session's DDL can cause in kysely's look for its migration table,
+ * which introspects every table of every schema (pg_get_serial_sequence on each): a schema or table
+ * dropped at that moment — another application's, another test file's — fails the lookup although
+ * nothing of ours is wrong. Invalid schema name, undefined table.
+ */
+const CONCURRENT_DDL = new Set(['3F000', '42P01']);
+const ATTEMPTS = 5;
+
 /** Applies every pending migration; refuses to start on a database newer than this code. */
 export async function migrateToLatest(db: CentralDb, opts: MigrateOptions = {}): Promise<string[]> {
   // Without an explicit schema, kysely's PostgreSQL introspection finds migration tables in *any*
@@ -43,15 +52,29 @@ export async function migrateToLatest(db: CentralDb, opts: MigrateOptions = {}):
     provider: new InCodeProvider(db),
     ...(db.schema ? { migrationTableSchema: db.schema } : {}),
   });
-  const { error, results } = opts.upTo ? await migrator.migrateTo(opts.upTo) : await migrator.migrateToLatest();
-  if (error) {
-    throw new AresError(
-      'ARES_ERR_DATABASE',
-      `database migration failed: ${(error as Error).message ?? String(error)}`,
-      {
-        cause: error,
-      },
-    );
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = opts.upTo ? await migrator.migrateTo(opts.upTo) : await migrator.migrateToLatest();
+    // On PostgreSQL the migrations run in one transaction, so a failed attempt left nothing behind.
+    const code = (error as { code?: unknown } | undefined)?.code;
+    if (
+      error &&
+      db.dialect === 'postgres' &&
+      typeof code === 'string' &&
+      CONCURRENT_DDL.has(code) &&
+      attempt < ATTEMPTS
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      continue;
+    }
+    if (error) {
+      throw new AresError(
+        'ARES_ERR_DATABASE',
+        `database migration failed: ${(error as Error).message ?? String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

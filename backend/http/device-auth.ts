@@ -8,6 +8,7 @@ import {
   verifyHmac,
 } from '../../sync/device-signing.js';
 import type { CentralContext } from '../context.js';
+import { deviceSigningKeys, markDeviceSeen } from '../store/device-credentials.js';
 import type { AuthDevice } from './request-types.js';
 
 /**
@@ -39,11 +40,7 @@ export async function verifyDeviceRequest(
   if (parsed.signature.scheme !== wanted)
     return refuse('wrong_scheme', `device signature: this route needs ${wanted}=`);
 
-  const device = await ctx.db.kysely
-    .selectFrom('devices')
-    .select(['id', 'device_uuid', 'public_key', 'shared_secret'])
-    .where('device_uuid', '=', parsed.deviceUuid.toLowerCase())
-    .executeTakeFirst();
+  const device = await deviceSigningKeys(ctx.db, parsed.deviceUuid.toLowerCase());
   const canonical = canonicalString(request.method, request.url, parsed.timestampRaw, raw);
   let ok = false;
   if (device && parsed.signature.scheme === 'v1' && device.shared_secret) {
@@ -60,10 +57,6 @@ export async function verifyDeviceRequest(
   if (!device || !ok) return refuse(device ? 'bad_signature' : 'unknown_device', 'device signature not valid');
 
   const now = ctx.clock.now();
-  await ctx.db.kysely
-    .updateTable('devices')
-    .set({ last_seen_at: now, clock_skew_s: parsed.timestamp - Math.floor(now / 1000) })
-    .where('id', '=', device.id)
-    .execute();
+  await markDeviceSeen(ctx.db, device.id, now, parsed.timestamp - Math.floor(now / 1000));
   return { id: device.id, deviceUuid: device.device_uuid };
 }

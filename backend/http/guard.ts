@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AresError, forbidden, notFound, unauthorized } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
 import type { DeviceRole } from '../db/types.js';
+import { roleOnDevice } from '../store/memberships.js';
 import { isAdmin, loadAuthUser } from '../store/users.js';
 import { verifyDeviceRequest } from './device-auth.js';
 import type { AuthUser, RouteAuth } from './request-types.js';
@@ -150,14 +151,7 @@ export async function authorizeDevice(
     throw forbidden('a device may only access itself');
   }
   const user = currentUser(request);
-  const row = await ctx.db.kysely
-    .selectFrom('devices')
-    .leftJoin('user_devices', (j) =>
-      j.onRef('user_devices.device_id', '=', 'devices.id').on('user_devices.user_id', '=', user.id),
-    )
-    .select(['devices.id', 'user_devices.role'])
-    .where('devices.id', '=', deviceId)
-    .executeTakeFirst();
+  const row = await roleOnDevice(ctx.db, user.id, deviceId);
   if (!row) throw notFound('device');
   if (!row.role) throw forbidden('not your device');
   if (!roles.includes(row.role)) throw forbidden(`requires the ${roles.join(' or ')} role on this device`);

@@ -5,6 +5,7 @@ import { FrameScanner, TokenBucket } from '../../core/mqtt-frames.js';
 import type { CentralContext } from '../context.js';
 import { MQTT_USERNAME_PREFIX, checkMqttCredentials } from '../store/mqtt-credentials.js';
 import { loadAuthUser, normalizeEmail } from '../store/users.js';
+import { isDeviceMember, liveDeviceCertificates, unrevokedSerials } from '../store/realtime-access.js';
 import { appTopicDevice, devicePublishAllowed, deviceSubscribeAllowed, type Principal } from './acl.js';
 import { tellRealtime, type BrokerEvents, type RealtimeBroker } from './realtime.js';
 
@@ -199,17 +200,10 @@ export class CentralBroker implements RealtimeBroker {
       const serial = String(cert.serialNumber ?? '')
         .toLowerCase()
         .replace(/^0+/, '');
-      const row = await this.ctx.db.kysely
-        .selectFrom('devices')
-        .innerJoin('device_certificates', 'device_certificates.device_id', 'devices.id')
-        .select(['devices.id', 'device_certificates.serial'])
-        .where('devices.device_uuid', '=', deviceUuid)
-        .where('devices.status', '=', 'provisioned')
-        .where('device_certificates.revoked_at', 'is', null)
-        .execute();
-      const match = row.find((r) => r.serial.replace(/^0+/, '') === serial);
+      const live = await liveDeviceCertificates(this.ctx.db, deviceUuid);
+      const match = live.find((r) => r.serial.replace(/^0+/, '') === serial);
       if (!match) throw refuse(5, 'device certificate revoked or unknown');
-      return { kind: 'device', deviceId: match.id, deviceUuid, serial: match.serial };
+      return { kind: 'device', deviceId: match.deviceId, deviceUuid, serial: match.serial };
     }
     if (!username || !password || password.length > 4096) throw refuse(4, 'credentials required');
     if (username.startsWith(MQTT_USERNAME_PREFIX)) {
@@ -233,15 +227,8 @@ export class CentralBroker implements RealtimeBroker {
     return { kind: 'app', userId: user.id, email: user.email };
   }
 
-  async #isMember(userId: number, deviceUuid: string): Promise<boolean> {
-    const row = await this.ctx.db.kysely
-      .selectFrom('user_devices')
-      .innerJoin('devices', 'devices.id', 'user_devices.device_id')
-      .select('user_devices.id')
-      .where('user_devices.user_id', '=', userId)
-      .where('devices.device_uuid', '=', deviceUuid)
-      .executeTakeFirst();
-    return row !== undefined;
+  #isMember(userId: number, deviceUuid: string): Promise<boolean> {
+    return isDeviceMember(this.ctx.db, userId, deviceUuid);
   }
 
   #tell(fn: (events: BrokerEvents) => void): void {
@@ -272,13 +259,7 @@ export class CentralBroker implements RealtimeBroker {
       const chunk = serials.slice(i, i + 500);
       let live: Set<string>;
       try {
-        const rows = await this.ctx.db.kysely
-          .selectFrom('device_certificates')
-          .select('serial')
-          .where('serial', 'in', chunk)
-          .where('revoked_at', 'is', null)
-          .execute();
-        live = new Set(rows.map((r) => r.serial));
+        live = await unrevokedSerials(this.ctx.db, chunk);
       } catch {
         continue; // a database outage is no reason to drop devices
       }

@@ -47,7 +47,6 @@ export async function startRealtimeChannel(ctx: CentralContext, host: string): P
         cause: err,
       });
     }
-    ctx.listening.mqttPort = mqttPort;
     return { broker, mqttPort, housekeeping: () => broker.recheckNow() };
   });
 }

@@ -1,4 +1,5 @@
 import type { CentralContext } from '../context.js';
+import { claimCommand, expireCommand, heldCommands, requeueCommand } from '../store/command-delivery.js';
 
 type Publish = (topic: string, payload: string) => Promise<void>;
 
@@ -15,50 +16,20 @@ export async function deliverCommands(
   deviceUuid: string,
   ids?: string[],
 ): Promise<void> {
-  const db = ctx.db.kysely;
+  const db = ctx.db;
   const now = ctx.clock.now();
-  let q = db
-    .selectFrom('device_commands')
-    .innerJoin('devices', 'devices.id', 'device_commands.device_id')
-    .select([
-      'device_commands.id',
-      'device_commands.component_id',
-      'device_commands.action',
-      'device_commands.payload',
-      'device_commands.expires_at',
-    ])
-    .where('devices.device_uuid', '=', deviceUuid)
-    .where('device_commands.status', '=', 'queued')
-    .orderBy('device_commands.created_at');
-  if (ids) q = q.where('device_commands.id', 'in', ids);
-  for (const cmd of await q.execute()) {
+  for (const cmd of await heldCommands(db, deviceUuid, ids)) {
     if (cmd.expires_at <= now) {
-      await db
-        .updateTable('device_commands')
-        .set({ status: 'expired', updated_at: now })
-        .where('id', '=', cmd.id)
-        .where('status', '=', 'queued')
-        .execute();
+      await expireCommand(db, cmd.id, now);
       continue;
     }
     // A Wi-Fi password is kept only until the hub has it.
-    const scrub = cmd.action === 'change_wifi' ? { payload: '{}' } : {};
-    const claimed = await db
-      .updateTable('device_commands')
-      .set({ status: 'delivered', updated_at: now, ...scrub })
-      .where('id', '=', cmd.id)
-      .where('status', '=', 'queued')
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) continue; // delivered by someone else meanwhile
+    const claimed = await claimCommand(db, cmd.id, now, { forgetPayload: cmd.action === 'change_wifi' });
+    if (!claimed) continue; // delivered by someone else meanwhile
     try {
       await publish(`commands/${deviceUuid}/${cmd.component_id ?? 'system'}/${cmd.action}`, cmd.payload);
     } catch (err) {
-      await db
-        .updateTable('device_commands')
-        .set({ status: 'queued', payload: cmd.payload })
-        .where('id', '=', cmd.id)
-        .where('status', '=', 'delivered')
-        .execute();
+      await requeueCommand(db, cmd.id, cmd.payload);
       throw err;
     }
   }

@@ -1,14 +1,11 @@
-import type { CentralContext } from '../context.js';
-import { MQTT_USERNAME_PREFIX } from '../store/mqtt-credentials.js';
+import type { CentralContext, CentralEvents } from '../context.js';
+import { devicesWithLiveCertificates } from '../store/device-credentials.js';
+import { devicesVisibleTo } from '../store/memberships.js';
+import { MQTT_USERNAME_PREFIX, liveAppLogins, liveAppLoginsOf } from '../store/mqtt-credentials.js';
 import type { DynsecClient, DynsecCommand } from './dynsec.js';
 
-/** Who may connect to an external broker, kept in step with central's database. */
-export interface BrokerAccounts {
-  /** A hub got (or renewed) its certificate: it may connect as its uuid from now on. */
-  deviceProvisioned(deviceUuid: string): Promise<void>;
-  /** An app login was issued: it exists on the broker before the app is told. */
-  appLoginIssued(userId: number, username: string, password: string, expiresAt: number): Promise<void>;
-}
+/** What the accounts need of central: its database, clock and log, and the bus that says what changed. */
+type AccountsContext = Pick<CentralContext, 'bus' | 'clock' | 'db' | 'log'>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Characters that are wildcards or level separators in MQTT: such an email cannot be a topic level. */
@@ -36,17 +33,23 @@ export const userRole = (userId: number) => `ares-user-${userId}`;
  *   without a client entry may neither publish nor subscribe (default deny).
  * `reconcile()` (start-up and every minute) repairs any drift: expired logins, revocations made
  * while central was down, a broker whose plugin file was restored from an old backup.
+ * New devices and logins arrive as awaited bus events (`device.provisioned`, `app-login.issued`):
+ * the route that emits them answers only once the broker has the account.
  */
-export class DynsecAccounts implements BrokerAccounts {
+export class DynsecAccounts {
   readonly #timers = new Set<NodeJS.Timeout>();
 
   constructor(
-    private readonly ctx: CentralContext,
+    private readonly ctx: AccountsContext,
     private readonly dynsec: DynsecClient,
   ) {}
 
   start(): void {
     const { bus, log } = this.ctx;
+    bus.on('dynsec-accounts', 'device.provisioned', ({ deviceUuid, waitFor }) =>
+      waitFor(this.dynsec.apply(deviceCommands(deviceUuid))),
+    );
+    bus.on('dynsec-accounts', 'app-login.issued', ({ waitFor, ...login }) => waitFor(this.#appLoginIssued(login)));
     // Events relayed from other instances were handled by the instance that raised them.
     bus.on('dynsec-accounts', 'device.revoked', ({ deviceUuid, remote }) => {
       if (!remote)
@@ -69,11 +72,7 @@ export class DynsecAccounts implements BrokerAccounts {
     this.#timers.clear();
   }
 
-  async deviceProvisioned(deviceUuid: string): Promise<void> {
-    await this.dynsec.apply(deviceCommands(deviceUuid));
-  }
-
-  async appLoginIssued(userId: number, username: string, password: string, expiresAt: number): Promise<void> {
+  async #appLoginIssued({ userId, username, password, expiresAt }: AppLogin): Promise<void> {
     // The role is created if missing, never rebuilt here: Mosquitto disconnects every client of a
     // changed role, and the account's other apps need not reconnect because this one logged in.
     // Membership events and reconcile() keep an existing role current.
@@ -97,7 +96,6 @@ export class DynsecAccounts implements BrokerAccounts {
 
   /** Makes the broker's clients match the database: devices, live app logins. */
   async reconcile(): Promise<void> {
-    const db = this.ctx.db.kysely;
     const now = this.ctx.clock.now();
     const [listed] = await this.dynsec.apply([{ command: 'listClients', verbose: false, count: -1, offset: 0 }]);
     const clients = new Set(
@@ -105,18 +103,8 @@ export class DynsecAccounts implements BrokerAccounts {
         (c): c is string => typeof c === 'string',
       ),
     );
-    const devices = await db
-      .selectFrom('devices')
-      .innerJoin('device_certificates', 'device_certificates.device_id', 'devices.id')
-      .select('devices.device_uuid')
-      .distinct()
-      .where('devices.status', '=', 'provisioned')
-      .where('device_certificates.revoked_at', 'is', null)
-      .where('device_certificates.not_after', '>', now)
-      .execute();
-    const wantedDevices = new Set(devices.map((d) => d.device_uuid));
-    const logins = await db.selectFrom('mqtt_credentials').select('username').where('expires_at', '>', now).execute();
-    const liveLogins = new Set(logins.map((l) => l.username));
+    const wantedDevices = new Set(await devicesWithLiveCertificates(this.ctx.db, now));
+    const liveLogins = new Set(await liveAppLogins(this.ctx.db, now));
     const commands: DynsecCommand[] = [];
     for (const uuid of wantedDevices) if (!clients.has(uuid)) commands.push(...deviceCommands(uuid));
     for (const name of clients) {
@@ -134,12 +122,7 @@ export class DynsecAccounts implements BrokerAccounts {
 
   /** The account's role rebuilt for its current devices, if it has live logins; else removed. */
   async #rebuildUser(userId: number): Promise<void> {
-    const logins = await this.ctx.db.kysely
-      .selectFrom('mqtt_credentials')
-      .select('username')
-      .where('user_id', '=', userId)
-      .where('expires_at', '>', this.ctx.clock.now())
-      .execute();
+    const logins = await liveAppLoginsOf(this.ctx.db, userId, this.ctx.clock.now());
     if (logins.length === 0) {
       await this.dynsec.apply([{ command: 'deleteRole', rolename: userRole(userId) }]);
       return;
@@ -153,7 +136,7 @@ export class DynsecAccounts implements BrokerAccounts {
     if (!role) {
       await this.dynsec.apply([
         { command: 'createRole', rolename, acls: wanted },
-        ...logins.map((l) => ({ command: 'addClientRole', username: l.username, rolename })),
+        ...logins.map((username) => ({ command: 'addClientRole', username, rolename })),
       ]);
       return;
     }
@@ -169,31 +152,30 @@ export class DynsecAccounts implements BrokerAccounts {
   }
 
   async #userAcls(userId: number): Promise<Acl[]> {
-    const rows = await this.ctx.db.kysely
-      .selectFrom('users')
-      .leftJoin('user_devices', 'user_devices.user_id', 'users.id')
-      .leftJoin('devices', 'devices.id', 'user_devices.device_id')
-      .select(['users.email', 'devices.device_uuid'])
-      .where('users.id', '=', userId)
-      .execute();
-    const email = rows[0]?.email;
+    const visible = await devicesVisibleTo(this.ctx.db, userId);
     const acls: Acl[] = [
       // Nothing reaches an app but its own devices' state (priority: the allows below win).
       { acltype: 'publishClientReceive', topic: '#', allow: false, priority: 0 },
     ];
-    if (email && !NOT_A_LEVEL.test(email))
-      for (const { device_uuid: uuid } of rows) {
-        if (!uuid) continue;
-        const state = `client/state/${email}/${uuid}`;
+    if (visible && !NOT_A_LEVEL.test(visible.email))
+      for (const uuid of visible.deviceUuids) {
+        const state = `client/state/${visible.email}/${uuid}`;
         acls.push(
           { acltype: 'subscribePattern', topic: state, allow: true, priority: 1 },
           { acltype: 'publishClientReceive', topic: state, allow: true, priority: 1 },
-          { acltype: 'publishClientSend', topic: `client/request_state/${email}/${uuid}`, allow: true, priority: 1 },
+          {
+            acltype: 'publishClientSend',
+            topic: `client/request_state/${visible.email}/${uuid}`,
+            allow: true,
+            priority: 1,
+          },
         );
       }
     return acls;
   }
 }
+
+type AppLogin = Omit<CentralEvents['app-login.issued'], 'waitFor'>;
 
 function deviceCommands(uuid: string): DynsecCommand[] {
   return [

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { AresError } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
+import { provisionedDeviceId } from '../store/device-credentials.js';
 import type { Principal } from './acl.js';
 import { DynsecClient } from './dynsec.js';
 import { DynsecAccounts } from './dynsec-accounts.js';
@@ -34,10 +35,6 @@ export class ExternalBroker implements RealtimeBroker {
   readonly #devices = new Map<string, Promise<Device | undefined>>();
 
   constructor(private readonly ctx: CentralContext) {}
-
-  get accounts(): DynsecAccounts | undefined {
-    return this.#accounts;
-  }
 
   async start(): Promise<void> {
     const { ctx } = this;
@@ -101,7 +98,6 @@ export class ExternalBroker implements RealtimeBroker {
     const accounts = new DynsecAccounts(ctx, dynsec);
     accounts.start();
     this.#accounts = accounts;
-    ctx.brokerAccounts.current = accounts;
     ctx.bus.on('external-broker', 'device.revoked', ({ deviceUuid }) => this.#devices.delete(deviceUuid));
     await accounts.reconcile();
     this.#reconciler = setInterval(
@@ -194,16 +190,10 @@ export class ExternalBroker implements RealtimeBroker {
   #device(uuid: string): Promise<Device | undefined> {
     let lookup = this.#devices.get(uuid);
     if (lookup) return lookup;
-    lookup = this.ctx.db.kysely
-      .selectFrom('devices')
-      .select('id')
-      .where('device_uuid', '=', uuid)
-      .where('status', '=', 'provisioned')
-      .executeTakeFirst()
-      .then((row): Device | undefined => {
-        if (!row) this.#devices.delete(uuid);
-        return row && { kind: 'device', deviceId: row.id, deviceUuid: uuid, serial: '' };
-      });
+    lookup = provisionedDeviceId(this.ctx.db, uuid).then((deviceId): Device | undefined => {
+      if (deviceId === undefined) this.#devices.delete(uuid);
+      return deviceId === undefined ? undefined : { kind: 'device', deviceId, deviceUuid: uuid, serial: '' };
+    });
     lookup.catch(() => this.#devices.delete(uuid));
     if (this.#devices.size > 100_000) this.#devices.clear();
     this.#devices.set(uuid, lookup);
@@ -219,7 +209,6 @@ export class ExternalBroker implements RealtimeBroker {
     if (this.#reconciler) clearInterval(this.#reconciler);
     this.ctx.bus.removeAll('external-broker');
     this.#accounts?.stop();
-    if (this.ctx.brokerAccounts.current === this.#accounts) this.ctx.brokerAccounts.current = undefined;
     await this.#client
       ?.endAsync()
       .catch((err: unknown) => this.ctx.log.warn({ err }, 'external MQTT broker connection did not close cleanly'));

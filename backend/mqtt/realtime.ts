@@ -2,7 +2,10 @@ import { KeyedQueue } from '../../core/keyed-queue.js';
 import type { RedisRelay } from '../cluster/redis-relay.js';
 import type { CentralContext } from '../context.js';
 import type { Principal } from './acl.js';
-import { ALERT_ROW_COLUMNS, alertView, type AlertRow, type AlertView } from '../notify/events.js';
+import { alertView, type AlertView } from '../notify/events.js';
+import { openAlertsOfDevice } from '../store/alert-watch.js';
+import { recordCommandResult } from '../store/command-delivery.js';
+import { memberEmails } from '../store/realtime-access.js';
 import { deliverCommands } from './command-delivery.js';
 import type { ComponentState, DeviceStateStore, DeviceStatus } from './state-store.js';
 
@@ -184,16 +187,8 @@ export class Realtime implements BrokerEvents {
    * connects, or reconnects after missing the push, sees an unanswered fall at once.
    */
   async #openAlerts(deviceUuid: string): Promise<AlertView[]> {
-    const rows = (await this.ctx.db.kysely
-      .selectFrom('device_alerts')
-      .innerJoin('devices', 'devices.id', 'device_alerts.device_id')
-      .select(ALERT_ROW_COLUMNS.map((c) => `device_alerts.${c}` as const))
-      .where('devices.device_uuid', '=', deviceUuid)
-      .where('device_alerts.status', 'in', ['open', 'acknowledged'])
-      .orderBy('device_alerts.ts', 'desc')
-      .limit(OPEN_ALERTS_SHOWN)
-      .execute()) as AlertRow[];
-    return rows.map((r) => alertView(r, Number(r.escalations)));
+    const rows = await openAlertsOfDevice(this.ctx.db, deviceUuid, OPEN_ALERTS_SHOWN);
+    return rows.map((r) => alertView(r, r.escalations));
   }
 
   /** Runs `step` after every earlier step for the device; a failure is logged, never thrown at a broker. */
@@ -229,17 +224,11 @@ export class Realtime implements BrokerEvents {
   }
 
   async #push(deviceUuid: string): Promise<void> {
-    const members = await this.ctx.db.kysely
-      .selectFrom('user_devices')
-      .innerJoin('devices', 'devices.id', 'user_devices.device_id')
-      .innerJoin('users', 'users.id', 'user_devices.user_id')
-      .select('users.email')
-      .where('devices.device_uuid', '=', deviceUuid)
-      .execute();
-    if (members.length === 0) return;
+    const emails = await memberEmails(this.ctx.db, deviceUuid);
+    if (emails.length === 0) return;
     const payload = JSON.stringify(await this.view(deviceUuid));
-    for (const m of members) {
-      const topic = `client/state/${m.email}/${deviceUuid}`;
+    for (const email of emails) {
+      const topic = `client/state/${email}/${deviceUuid}`;
       await this.broker.publish(topic, payload, true);
       // Apps on other instances' embedded brokers get it too; an external broker already serves them all.
       if (!this.broker.shared) this.relay?.publishElsewhere(topic, payload, true);
@@ -256,12 +245,7 @@ export class Realtime implements BrokerEvents {
     if (typeof id !== 'string' || (status !== 'done' && status !== 'failed')) return;
     const result = JSON.stringify(body['result'] ?? body['error'] ?? null).slice(0, 4096);
     // Only the device a command was for can report on it.
-    await this.ctx.db.kysely
-      .updateTable('device_commands')
-      .set({ status, result, updated_at: this.ctx.clock.now() })
-      .where('id', '=', id)
-      .where('device_id', '=', device.deviceId)
-      .execute();
+    await recordCommandResult(this.ctx.db, device.deviceId, id, { status, result, now: this.ctx.clock.now() });
   }
 }
 

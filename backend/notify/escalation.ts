@@ -1,5 +1,5 @@
 import type { CentralContext } from '../context.js';
-import { FALL_TYPES } from './events.js';
+import { claimEscalationRound, unansweredFallAlerts } from '../store/alert-watch.js';
 import { queueAlertNotifications } from './queue.js';
 
 /**
@@ -14,38 +14,22 @@ export async function escalateUnanswered(ctx: CentralContext): Promise<Set<numbe
   const changed = new Set<number>();
   if (cfg.alert_escalation_max === 0) return changed;
   const now = ctx.clock.now();
-  const due = now - cfg.alert_escalation_s * 1000;
-  const db = ctx.db.kysely;
-  const rows = await db
-    .selectFrom('device_alerts')
-    .select(['device_id', 'id', 'escalations', 'created_at', 'escalated_at'])
-    .where('status', '=', 'open')
-    .where('type', 'in', [...FALL_TYPES])
-    .where('escalations', '<', cfg.alert_escalation_max)
-    .where((eb) =>
-      eb.or([eb.and([eb('escalated_at', 'is', null), eb('created_at', '<=', due)]), eb('escalated_at', '<=', due)]),
-    )
-    .limit(500)
-    .execute();
-  for (const r of rows) {
-    const round = Number(r.escalations) + 1;
-    await db.transaction().execute(async (trx) => {
-      const res = await trx
-        .updateTable('device_alerts')
-        .set({ escalations: round, escalated_at: now })
-        .where('device_id', '=', r.device_id)
-        .where('id', '=', r.id)
-        .where('status', '=', 'open')
-        .where('escalations', '=', round - 1)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== 1) return;
-      await queueAlertNotifications(trx, { deviceId: r.device_id, alertId: r.id, event: 'fall_alert', round }, now);
-      changed.add(r.device_id);
-      ctx.log.warn(
-        { device_id: r.device_id, alert_id: r.id, round },
-        'fall alert unanswered: sent again to every member',
-      );
-    });
+  const due = await unansweredFallAlerts(ctx.db, {
+    dueBefore: now - cfg.alert_escalation_s * 1000,
+    maxRounds: cfg.alert_escalation_max,
+    limit: 500,
+  });
+  for (const r of due) {
+    const round = r.escalations + 1;
+    const claimed = await claimEscalationRound(ctx.db, r, round, now, (trx) =>
+      queueAlertNotifications(trx, { deviceId: r.device_id, alertId: r.id, event: 'fall_alert', round }, now),
+    );
+    if (!claimed) continue;
+    changed.add(r.device_id);
+    ctx.log.warn(
+      { device_id: r.device_id, alert_id: r.id, round },
+      'fall alert unanswered: sent again to every member',
+    );
   }
   return changed;
 }

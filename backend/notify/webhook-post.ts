@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { Agent, request } from 'undici';
+import { AresError, isAresError } from '../../core/errors.js';
 import { canonicalString, signHmac } from '../../sync/device-signing.js';
 import { isPrivateAddress } from './webhook-url.js';
 
@@ -49,9 +49,8 @@ function publicOnlyLookup(): LookupFunction {
       if (err) return callback(err, '', 0);
       const bad = addresses.find((a) => isPrivateAddress(a.address));
       if (bad) {
-        const e = Object.assign(new Error(`${hostname} resolves to a private address (${bad.address})`), {
-          code: 'ARES_PRIVATE_ADDRESS',
-        });
+        // Thrown out of the connect as is: undici hands it to the request, which reports it permanent.
+        const e = new AresError('ARES_ERR_FORBIDDEN', `${hostname} resolves to a private address (${bad.address})`);
         return callback(e, '', 0);
       }
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
@@ -64,72 +63,104 @@ function publicOnlyLookup(): LookupFunction {
 /** Status codes worth retrying: the receiver is busy or broken for now. */
 const TRANSIENT = new Set([408, 425, 429]);
 
+/** Of a receiver's answer body only this much is read; past it the connection is closed rather than read through. */
+const MAX_ANSWER_BYTES = 4096;
+
+export interface WebhookSenderOptions {
+  /** The whole exchange (connect, send, answer) must end within this. */
+  timeoutMs: number;
+  /** `central.webhook_allow_private`: loopback and private addresses may be called. */
+  allowPrivate: boolean;
+}
+
+/** Delivers webhooks over kept-alive connections; close() ends them. */
+export interface WebhookSender {
+  /** Never throws: a failure is a result. `signal` cuts the POST short (result `aborted`). */
+  post(url: URL, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<WebhookResult>;
+  close(): Promise<void>;
+}
+
 /**
- * POSTs one signed JSON body. Redirects are not followed (a redirect could lead anywhere, past the
- * address check); the response body is read (at most 4 KiB kept) and dropped.
+ * A webhook sender over its own undici Agent: connections to a receiver are kept alive and reused
+ * from one delivery to the next. Unless private addresses are allowed, every connection resolves its
+ * host through publicOnlyLookup (undici hands `connect` options to net/tls.connect), so the address
+ * checked is the address connected to.
  */
-export function postWebhook(
+export function webhookSender(opts: WebhookSenderOptions): WebhookSender {
+  const agent = new Agent({
+    connect: { timeout: opts.timeoutMs, ...(opts.allowPrivate ? {} : { lookup: publicOnlyLookup() }) },
+  });
+  return {
+    post: (url, body, headers, signal) => post(agent, opts, url, body, headers, signal),
+    close: () => agent.close(),
+  };
+}
+
+/** One delivery on a connection of its own, closed afterwards (a one-off send; a worker keeps a sender). */
+export async function postWebhook(
   url: URL,
   body: string,
   headers: Record<string, string>,
-  opts: { timeoutMs: number; allowPrivate: boolean; signal?: AbortSignal },
+  opts: WebhookSenderOptions & { signal?: AbortSignal },
 ): Promise<WebhookResult> {
-  return new Promise((resolve) => {
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (!opts.allowPrivate && isPrivateAddress(host)) {
-      resolve({ ok: false, error: `${host} is a private address`, permanent: true });
-      return;
-    }
-    let settled = false;
-    const done = (r: WebhookResult) => {
-      if (!settled) {
-        settled = true;
-        resolve(r);
-      }
-    };
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        timeout: opts.timeoutMs,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(opts.allowPrivate ? {} : { lookup: publicOnlyLookup() }),
-      },
-      (res: IncomingMessage) => {
-        let kept = 0;
-        res.on('data', (chunk: Buffer) => {
-          kept += chunk.length;
-          if (kept > 4096) res.destroy();
-        });
-        const finish = () => {
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) done({ ok: true, status, permanent: false });
-          else if (status >= 300 && status < 400)
-            done({ ok: false, status, error: 'redirects are not followed', permanent: true });
-          else
-            done({
-              ok: false,
-              status,
-              error: `HTTP ${status}`,
-              permanent: status < 500 && !TRANSIENT.has(status),
-            });
-        };
-        res.on('end', finish);
-        res.on('close', finish);
-        res.on('error', finish);
-      },
-    );
-    req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)));
-    req.on('error', (err: Error & { code?: string }) =>
-      done({
-        ok: false,
-        error: err.message.slice(0, 500),
-        permanent: err.code === 'ARES_PRIVATE_ADDRESS',
-        ...(opts.signal?.aborted ? { aborted: true } : {}),
-      }),
-    );
-    req.end(body);
-  });
+  const sender = webhookSender(opts);
+  try {
+    return await sender.post(url, body, headers, opts.signal);
+  } finally {
+    await sender.close();
+  }
+}
+
+/**
+ * POSTs one signed JSON body. Redirects are not followed (a redirect could lead anywhere, past the
+ * address check; undici's request follows none); the answer body is read (at most 4 KiB) and dropped.
+ */
+async function post(
+  agent: Agent,
+  opts: WebhookSenderOptions,
+  url: URL,
+  body: string,
+  headers: Record<string, string>,
+  signal: AbortSignal | undefined,
+): Promise<WebhookResult> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  // An address literal is never looked up, so the lookup's check would not see it.
+  if (!opts.allowPrivate && isPrivateAddress(host))
+    return { ok: false, error: `${host} is a private address`, permanent: true };
+  // One deadline for the whole exchange, so a delivery ends well within its lease (webhook_timeout_ms
+  // + 30 s): undici's own timeouts are per phase and would add up.
+  const cut = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    cut.abort(new Error(`no answer within ${opts.timeoutMs} ms`));
+  }, opts.timeoutMs);
+  const stop = () => cut.abort(signal?.reason);
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    if (signal?.aborted) throw signal.reason;
+    const res = await request(url, { dispatcher: agent, method: 'POST', headers, body, signal: cut.signal });
+    // The answer came: it decides, even if reading its body is cut short (an answer received just
+    // before central stops is recorded, not handed back). Read through, the connection is reused.
+    await res.body.dump({ limit: MAX_ANSWER_BYTES }).catch(() => undefined);
+    return resultOf(res.statusCode);
+  } catch (err) {
+    if (signal?.aborted) return { ok: false, error: errorText(err), permanent: false, aborted: true };
+    if (timedOut) return { ok: false, error: `no answer within ${opts.timeoutMs} ms`, permanent: false };
+    // Our own refusal (a private address) is final; network trouble is worth another try.
+    return { ok: false, error: errorText(err), permanent: isAresError(err) && !err.transient };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
+function resultOf(status: number): WebhookResult {
+  if (status >= 200 && status < 300) return { ok: true, status, permanent: false };
+  if (status >= 300 && status < 400) return { ok: false, status, error: 'redirects are not followed', permanent: true };
+  return { ok: false, status, error: `HTTP ${status}`, permanent: status < 500 && !TRANSIENT.has(status) };
+}
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 500);
 }

@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 
 /**
@@ -53,16 +52,4 @@ export function checkWebhookUrl(raw: string, allowPrivate: boolean): URL | strin
       return 'url: a loopback or private address (set central.webhook_allow_private to allow it)';
   }
   return url;
-}
-
-/**
- * Checked again at delivery, after DNS: a public name may resolve to a private address. Resolves to
- * the reason it may not be called, or undefined.
- */
-export async function refusedAddress(url: URL, allowPrivate: boolean): Promise<string | undefined> {
-  if (allowPrivate) return undefined;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addrs = isIP(host) ? [{ address: host }] : await lookup(host, { all: true });
-  const bad = addrs.find((a) => isPrivateAddress(a.address));
-  return bad ? `${host} resolves to a private address (${bad.address})` : undefined;
 }

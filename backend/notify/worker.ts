@@ -1,19 +1,21 @@
 import type { CentralContext } from '../context.js';
-import type { Database } from '../db/types.js';
+import {
+  claimDueNotifications,
+  recordDeliveryAttempt,
+  releaseNotificationLease,
+  type ClaimedNotification,
+} from '../store/notifications.js';
+import { deviceUuidsOf } from '../store/realtime-access.js';
 import { attemptDelivery, retryDelayMs } from './deliver.js';
 import { escalateUnanswered } from './escalation.js';
 import { watchHubsOffline } from './hub-offline.js';
+import { webhookSender, type WebhookSender } from './webhook-post.js';
 
 /** Notifications one pass claims; the rest wait for the next pass (it follows at once when this one was full). */
 const CLAIM = 50;
 /** Deliveries in flight at once per instance. */
 const PARALLEL = 8;
 const POLL_MS = 1000;
-
-type Claimed = Pick<
-  Database['notifications'],
-  'channel' | 'webhook_id' | 'payload' | 'event' | 'device_id' | 'alert_id'
-> & { id: number; attempts: number };
 
 export interface WorkerPass {
   delivered: number;
@@ -40,12 +42,15 @@ export class NotificationWorker {
   #stopped = true;
   /** Aborted by stop(): webhook POSTs under way end at once instead of running to their timeout. */
   #abort = new AbortController();
+  /** From start() to stop(): its kept-alive connections serve pass after pass. */
+  #sender: WebhookSender | undefined;
 
   constructor(private readonly ctx: CentralContext) {}
 
   start(): void {
     this.#stopped = false;
     this.#abort = new AbortController();
+    this.#sender = this.#newSender();
     this.#timer = setInterval(() => this.kick(), POLL_MS);
     this.#timer.unref();
     this.ctx.bus.on('notify', 'notify.queued', () => this.kick());
@@ -67,6 +72,9 @@ export class NotificationWorker {
       this.#abort.abort();
     }
     await this.#running;
+    // Nothing is under way any more: this closes the kept-alive connections.
+    await this.#sender?.close();
+    this.#sender = undefined;
   }
 
   /** Runs a pass now, or right after the one running (what was queued meanwhile is not left for a second). */
@@ -96,53 +104,45 @@ export class NotificationWorker {
   async #pass(): Promise<WorkerPass> {
     const changed = new Set([...(await escalateUnanswered(this.ctx)), ...(await watchHubsOffline(this.ctx))]);
     if (changed.size > 0) await this.#announce(changed);
+    // A pass run outside start()/stop() (tests, a one-off run) brings its own sender and closes it.
+    const shared = this.#sender;
+    const sender = shared ?? this.#newSender();
     const pass: WorkerPass = { delivered: 0, retried: 0, failed: 0, skipped: 0 };
-    for (;;) {
-      const claimed = await this.#claim();
-      for (let i = 0; i < claimed.length; i += PARALLEL)
-        await Promise.all(claimed.slice(i, i + PARALLEL).map((n) => this.#deliver(n, pass)));
-      if (claimed.length < CLAIM || this.#stopped) return pass;
+    try {
+      for (;;) {
+        const claimed = await this.#claim();
+        for (let i = 0; i < claimed.length; i += PARALLEL)
+          await Promise.all(claimed.slice(i, i + PARALLEL).map((n) => this.#deliver(n, sender, pass)));
+        if (claimed.length < CLAIM || this.#stopped) return pass;
+      }
+    } finally {
+      if (!shared) await sender.close();
     }
+  }
+
+  #newSender(): WebhookSender {
+    const cfg = this.ctx.config.central;
+    return webhookSender({ timeoutMs: cfg.webhook_timeout_ms, allowPrivate: cfg.webhook_allow_private });
   }
 
   /** Due notifications this instance now holds (a lease, taken with a conditional update per row). */
-  async #claim(): Promise<Claimed[]> {
-    const db = this.ctx.db.kysely;
+  #claim(): Promise<ClaimedNotification[]> {
     const now = this.ctx.clock.now();
+    // The lease outlasts the longest delivery (the sender's deadline is webhook_timeout_ms).
     const lease = now + this.ctx.config.central.webhook_timeout_ms + 30_000;
-    const due = await db
-      .selectFrom('notifications')
-      .select(['id', 'channel', 'webhook_id', 'payload', 'event', 'device_id', 'alert_id', 'attempts'])
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .orderBy('next_attempt_at')
-      .limit(CLAIM)
-      .execute();
-    const mine: Claimed[] = [];
-    for (const n of due) {
-      const res = await db
-        .updateTable('notifications')
-        .set({ lease_until: lease })
-        .where('id', '=', n.id)
-        .where('status', '=', 'pending')
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 1) mine.push({ ...n, id: Number(n.id), attempts: Number(n.attempts) });
-    }
-    return mine;
+    return claimDueNotifications(this.ctx.db, now, lease, CLAIM);
   }
 
-  async #deliver(n: Claimed, pass: WorkerPass): Promise<void> {
+  async #deliver(n: ClaimedNotification, sender: WebhookSender, pass: WorkerPass): Promise<void> {
     const started = this.ctx.clock.now();
     const t0 = performance.now();
     const signal = this.#abort.signal;
-    const r = await attemptDelivery(this.ctx, n, signal);
+    const r = await attemptDelivery(this.ctx, n, sender, signal);
     // Only a POST the signal itself cut short: an answer that came just before the stop is recorded as usual.
     if (r.aborted) {
       // Cut short by our own shutdown: not the receiver's failure, so no attempt is counted; the lease is
       // handed back and the next instance to run (or this one after its restart) delivers it at once.
-      await this.ctx.db.kysely.updateTable('notifications').set({ lease_until: null }).where('id', '=', n.id).execute();
+      await releaseNotificationLease(this.ctx.db, n.id);
       return;
     }
     const cfg = this.ctx.config.central;
@@ -155,32 +155,24 @@ export class NotificationWorker {
         : r.permanent || attempts >= cfg.webhook_max_attempts
           ? 'failed'
           : 'pending';
-    const db = this.ctx.db.kysely;
-    await db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('notification_attempts')
-        .values({
-          notification_id: n.id,
-          at: started,
-          duration_ms: Math.round(performance.now() - t0),
-          ok: r.ok ? 1 : 0,
-          http_status: r.status ?? null,
-          error: r.error?.slice(0, 500) ?? null,
-        })
-        .execute();
-      await trx
-        .updateTable('notifications')
-        .set({
-          status,
-          attempts,
-          lease_until: null,
-          last_error: r.ok ? null : (r.error?.slice(0, 500) ?? null),
-          ...(r.ok ? { delivered_at: now } : {}),
-          ...(status === 'pending' ? { next_attempt_at: now + retryDelayMs(attempts, cfg.webhook_retry_s) } : {}),
-        })
-        .where('id', '=', n.id)
-        .execute();
-    });
+    await recordDeliveryAttempt(
+      this.ctx.db,
+      n.id,
+      {
+        at: started,
+        durationMs: Math.round(performance.now() - t0),
+        ok: r.ok,
+        httpStatus: r.status ?? null,
+        error: r.error?.slice(0, 500) ?? null,
+      },
+      {
+        status,
+        attempts,
+        lastError: r.ok ? null : (r.error?.slice(0, 500) ?? null),
+        ...(r.ok ? { deliveredAt: now } : {}),
+        ...(status === 'pending' ? { nextAttemptAt: now + retryDelayMs(attempts, cfg.webhook_retry_s) } : {}),
+      },
+    );
     this.ctx.metrics.notifications.inc({ channel: n.channel, result: status === 'pending' ? 'retry' : status });
     if (status === 'delivered') pass.delivered++;
     else if (status === 'skipped') pass.skipped++;
@@ -195,11 +187,7 @@ export class NotificationWorker {
   }
 
   async #announce(deviceIds: Set<number>): Promise<void> {
-    const rows = await this.ctx.db.kysely
-      .selectFrom('devices')
-      .select('device_uuid')
-      .where('id', 'in', [...deviceIds])
-      .execute();
-    for (const r of rows) this.ctx.bus.emit('alerts.changed', { deviceUuid: r.device_uuid });
+    for (const deviceUuid of await deviceUuidsOf(this.ctx.db, [...deviceIds]))
+      this.ctx.bus.emit('alerts.changed', { deviceUuid });
   }
 }

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { CentralContext } from '../context.js';
+import type { CentralDb } from '../db/connect.js';
 import { errors, id, iso } from '../http/schemas.js';
+import { adminAlertPage, auditLogPage, type AdminPage } from '../store/audit.js';
 
 const page = {
   type: 'object',
@@ -41,12 +43,15 @@ const auditItem = {
   },
 };
 
+/** What both views' rows have in common (the rest passes through to the response). */
+type ViewRow = { id: number; ts: number; details: string | null };
+
 /** Admin views: clone/swap and security alerts, and the audit log; newest first, paged by id. */
 export function adminRoutes(app: FastifyInstance, ctx: CentralContext): void {
-  const views = [
-    { url: '/api/admin/alerts', table: 'admin_alerts', typeColumn: 'type', item: alertItem },
-    { url: '/api/admin/audit', table: 'audit_log', typeColumn: 'action', item: auditItem },
-  ] as const;
+  const views: { url: string; list: (db: CentralDb, page: AdminPage) => Promise<ViewRow[]>; item: object }[] = [
+    { url: '/api/admin/alerts', list: adminAlertPage, item: alertItem },
+    { url: '/api/admin/audit', list: auditLogPage, item: auditItem },
+  ];
   for (const view of views) {
     app.get<{ Querystring: Page }>(
       view.url,
@@ -61,10 +66,7 @@ export function adminRoutes(app: FastifyInstance, ctx: CentralContext): void {
       },
       async (request) => {
         const { limit, before_id, type } = request.query;
-        let q = ctx.db.kysely.selectFrom(view.table).selectAll().orderBy('id', 'desc').limit(limit);
-        if (before_id) q = q.where('id', '<', before_id);
-        if (type) q = q.where(view.typeColumn, '=', type);
-        const rows = await q.execute();
+        const rows = await view.list(ctx.db, { limit, beforeId: before_id, type });
         return {
           items: rows.map((r) => ({
             ...r,

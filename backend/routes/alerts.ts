@@ -3,9 +3,12 @@ import { conflict, notFound } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
 import { authorizeDevice, currentUser } from '../http/guard.js';
 import { errors, params } from '../http/schemas.js';
-import { ALERT_ROW_COLUMNS, FALL_TYPES, alertView, type AlertRow } from '../notify/events.js';
+import type { DeviceAlertsTable } from '../db/types.js';
+import { FALL_TYPES, alertView, type AlertRow } from '../notify/events.js';
 import { queueAlertNotifications } from '../notify/queue.js';
+import { answerAlert, findAlert, listAlerts } from '../store/alerts.js';
 import { queueCommand } from '../store/commands.js';
+import { deviceUuidOf } from '../store/devices.js';
 
 const alertSchema = {
   type: 'object',
@@ -39,7 +42,6 @@ const view = (r: AlertRow) => {
   const { escalation: _, ...rest } = alertView(r);
   return { ...rest, escalations: Number(r.escalations) };
 };
-const COLUMNS = ALERT_ROW_COLUMNS;
 
 /**
  * A hub's alerts (§4.3), for its owners and viewers: newest first; `ack` (a caregiver takes it) and
@@ -47,10 +49,7 @@ const COLUMNS = ALERT_ROW_COLUMNS;
  * acknowledged (409), an acknowledged one can still be cancelled.
  */
 export function alertRoutes(app: FastifyInstance, ctx: CentralContext): void {
-  const db = ctx.db.kysely;
-  const deviceUuidOf = async (id: number) =>
-    (await db.selectFrom('devices').select('device_uuid').where('id', '=', id).executeTakeFirstOrThrow()).device_uuid;
-  app.get<{ Params: { device_id: number }; Querystring: { status?: string; limit: number } }>(
+  app.get<{ Params: { device_id: number }; Querystring: { status?: DeviceAlertsTable['status']; limit: number } }>(
     '/api/devices/:device_id/alerts',
     {
       config: { auth: 'user' },
@@ -73,9 +72,8 @@ export function alertRoutes(app: FastifyInstance, ctx: CentralContext): void {
     async (request) => {
       const { device_id } = request.params;
       await authorizeDevice(ctx, request, device_id, ['owner', 'viewer']);
-      let q = db.selectFrom('device_alerts').select(COLUMNS).where('device_id', '=', device_id);
-      if (request.query.status) q = q.where('status', '=', request.query.status as never);
-      const rows = await q.orderBy('ts', 'desc').orderBy('seq', 'desc').limit(request.query.limit).execute();
+      const { status, limit } = request.query;
+      const rows = await listAlerts(ctx.db, device_id, { ...(status ? { status } : {}), limit });
       return rows.map(view);
     },
   );
@@ -101,61 +99,47 @@ export function alertRoutes(app: FastifyInstance, ctx: CentralContext): void {
         await authorizeDevice(ctx, request, device_id, ['owner', 'viewer']);
         const who = currentUser(request).email;
         const now = ctx.clock.now();
-        const find = () =>
-          db
-            .selectFrom('device_alerts')
-            .select(COLUMNS)
-            .where('device_id', '=', device_id)
-            .where('id', '=', alert_id)
-            .executeTakeFirst();
-        const before = await find();
+        const before = await findAlert(ctx.db, device_id, alert_id);
         if (!before) throw notFound('alert');
         if (action === 'ack' && before.status === 'cancelled') throw conflict('the alert was cancelled');
         if (before.status === 'resolved') throw conflict('the alert is resolved: detection is running again');
-        // Ack moves only an open alert (the first caregiver is kept); cancel any not yet ended. The
-        // change and the notices telling the other members are stored together.
-        const changed = await db.transaction().execute(async (trx) => {
-          const res = await trx
-            .updateTable('device_alerts')
-            .set(
-              action === 'ack'
-                ? { status: 'acknowledged', acknowledged_by: who, acknowledged_at: now }
-                : { status: 'cancelled', cancelled_by: who, cancelled_at: now },
-            )
-            .where('device_id', '=', device_id)
-            .where('id', '=', alert_id)
-            .where('status', 'in', action === 'ack' ? ['open'] : ['open', 'acknowledged'])
-            .executeTakeFirst();
-          if (Number(res.numUpdatedRows) !== 1) return false;
-          await queueAlertNotifications(
-            trx,
-            {
-              deviceId: device_id,
-              alertId: alert_id,
-              event: action === 'ack' ? 'alert_acknowledged' : 'alert_cancelled',
-              by: who,
-            },
-            now,
-          );
-          return true;
-        });
+        const changed = await answerAlert(
+          ctx.db,
+          { deviceId: device_id, alertId: alert_id, action, by: who },
+          now,
+          (trx) =>
+            queueAlertNotifications(
+              trx,
+              {
+                deviceId: device_id,
+                alertId: alert_id,
+                event: action === 'ack' ? 'alert_acknowledged' : 'alert_cancelled',
+                by: who,
+              },
+              now,
+            ),
+        );
         if (changed) {
-          const uuid = await deviceUuidOf(device_id);
+          const uuid = await deviceUuidOf(ctx.db, device_id);
           ctx.bus.emit('alerts.changed', { deviceUuid: uuid });
           ctx.bus.emit('notify.queued', {});
           // "I'm OK" from the app silences the alarm in the home too (and clears the LAN alert).
-          if (action === 'cancel' && (FALL_TYPES as readonly string[]).includes(before.type))
-            await queueCommand(ctx, device_id, {
-              component_id: 'system',
-              component_type: 'system',
-              action: 'cancel_alert',
-              payload: { value: { alert_id, by: who } },
-            }).catch((err: unknown) =>
-              request.log.warn({ err, device_id, alert_id }, 'the hub could not be told of the cancel'),
-            );
+          if (action === 'cancel' && (FALL_TYPES as readonly string[]).includes(before.type)) {
+            try {
+              const cancelAlert = {
+                component_id: 'system',
+                component_type: 'system',
+                action: 'cancel_alert',
+                payload: { value: { alert_id, by: who } },
+              };
+              ctx.bus.emit('command.queued', await queueCommand(ctx.db, device_id, cancelAlert, ctx.clock.now()));
+            } catch (err) {
+              request.log.warn({ err, device_id, alert_id }, 'the hub could not be told of the cancel');
+            }
+          }
         }
         request.log.info({ device_id, alert_id, action, by: who }, `alert ${action}`);
-        return view((await find())!);
+        return view((await findAlert(ctx.db, device_id, alert_id))!);
       },
     );
 }

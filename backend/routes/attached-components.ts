@@ -4,8 +4,8 @@ import { badRequest, notFound } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
 import { authorizeDevice, currentUser } from '../http/guard.js';
 import { errors, ident, params, text } from '../http/schemas.js';
-import { audit } from '../store/audit.js';
-import { checkAttachment, type AttachRequest } from '../store/pin-rules.js';
+import { attachComponent, detachComponent, listAttachedComponents } from '../store/attached-components.js';
+import type { AttachRequest } from '../store/pin-rules.js';
 
 const CONFIG_MAX_BYTES = 4096;
 const componentOut = {
@@ -21,22 +21,8 @@ const componentOut = {
   },
 } as const;
 
-type Row = {
-  id: number;
-  component_type: string;
-  name: string | null;
-  pin_number: number | null;
-  pin_mode: string | null;
-  default_state: string | null;
-  config: string | null;
-};
-const out = (r: Row) => ({ ...r, config: r.config ? (JSON.parse(r.config) as unknown) : null });
-
 /** Components attached to a hub: the list the hub loads its drivers from (seed §5.6). */
 export function attachedComponentRoutes(app: FastifyInstance, ctx: CentralContext): void {
-  const db = ctx.db.kysely;
-  const cols = ['id', 'component_type', 'name', 'pin_number', 'pin_mode', 'default_state', 'config'] as const;
-
   app.get<{ Params: { device_id: number } }>(
     '/api/components/devices/:device_id/components',
     {
@@ -53,14 +39,7 @@ export function attachedComponentRoutes(app: FastifyInstance, ctx: CentralContex
     async (request, reply) => {
       const { device_id } = request.params;
       await authorizeDevice(ctx, request, device_id, ['owner', 'viewer'], true);
-      const list = (
-        await db
-          .selectFrom('attached_components')
-          .select(cols)
-          .where('device_id', '=', device_id)
-          .orderBy('id')
-          .execute()
-      ).map(out);
+      const list = await listAttachedComponents(ctx.db, device_id);
       const etag = `"${createHash('sha256').update(JSON.stringify(list)).digest('base64url').slice(0, 22)}"`;
       void reply.header('etag', etag).header('cache-control', 'private, no-cache');
       if (request.headers['if-none-match'] === etag) return reply.status(304).send();
@@ -100,38 +79,11 @@ export function attachedComponentRoutes(app: FastifyInstance, ctx: CentralContex
       const config = body.config ? JSON.stringify(body.config) : null;
       if (config && Buffer.byteLength(config) > CONFIG_MAX_BYTES)
         throw badRequest(`config: larger than ${CONFIG_MAX_BYTES} bytes`);
-      const now = ctx.clock.now();
-      const row = await db.transaction().execute(async (trx) => {
-        const device = await trx
-          .selectFrom('devices')
-          .select(['id', 'hardware_version', 'hardware_variant'])
-          .where('id', '=', device_id)
-          .executeTakeFirstOrThrow();
-        const { pin_mode, default_state } = await checkAttachment(trx, device, body);
-        return trx
-          .insertInto('attached_components')
-          .values({
-            device_id,
-            component_type: body.component_type,
-            name: body.name ?? null,
-            pin_number: body.pin_number ?? null,
-            pin_mode,
-            default_state,
-            config,
-            created_at: now,
-          })
-          .returning(cols)
-          .executeTakeFirstOrThrow();
-      });
-      await audit(db, {
-        ts: now,
-        actor: currentUser(request).id,
-        action: 'component.attach',
-        target: `device:${device_id}`,
-        details: { component_id: row.id, component_type: row.component_type },
+      const attached = await attachComponent(ctx.db, device_id, body, config, ctx.clock.now(), {
+        userId: currentUser(request).id,
         ip: request.ip,
       });
-      return reply.status(201).send(out(row));
+      return reply.status(201).send(attached);
     },
   );
 
@@ -149,20 +101,8 @@ export function attachedComponentRoutes(app: FastifyInstance, ctx: CentralContex
     async (request, reply) => {
       const { device_id, component_id } = request.params;
       await authorizeDevice(ctx, request, device_id, ['owner']);
-      const res = await db
-        .deleteFrom('attached_components')
-        .where('id', '=', component_id)
-        .where('device_id', '=', device_id)
-        .executeTakeFirst();
-      if (Number(res.numDeletedRows) === 0) throw notFound('component');
-      await audit(db, {
-        ts: ctx.clock.now(),
-        actor: currentUser(request).id,
-        action: 'component.detach',
-        target: `device:${device_id}`,
-        details: { component_id },
-        ip: request.ip,
-      });
+      const by = { userId: currentUser(request).id, ip: request.ip };
+      if (!(await detachComponent(ctx.db, device_id, component_id, ctx.clock.now(), by))) throw notFound('component');
       return reply.status(204).send();
     },
   );

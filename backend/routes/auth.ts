@@ -1,12 +1,16 @@
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest, conflict, rateLimited, unauthorized } from '../../core/errors.js';
+import { badRequest, rateLimited, unauthorized } from '../../core/errors.js';
 import { hashSecret, verifyAgainstDummy, verifySecret } from '../auth/passwords.js';
 import type { CentralContext } from '../context.js';
-import { isUniqueViolation } from '../db/errors.js';
 import { email, errors, password, text } from '../http/schemas.js';
-import { audit } from '../store/audit.js';
-import { normalizeEmail } from '../store/users.js';
+import {
+  completePasswordReset,
+  findLivePasswordReset,
+  spendPasswordResetTry,
+  storePasswordReset,
+} from '../store/password-resets.js';
+import { findUserByEmail, normalizeEmail, recordLogin, registerUser } from '../store/users.js';
 
 const RESET_CODE_TTL_MS = 10 * 60_000;
 const RESET_CODE_TRIES = 5;
@@ -43,32 +47,8 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
     async (request, reply) => {
       const addr = normalizeEmail(request.body.email);
       const passwordHash = await hashSecret(request.body.password);
-      try {
-        const row = await ctx.db.kysely
-          .insertInto('users')
-          .values({
-            username: request.body.username,
-            email: addr,
-            password_hash: passwordHash,
-            created_at: ctx.clock.now(),
-            last_login_at: null,
-            is_active: 1,
-            token_version: 0,
-          })
-          .returning(['id', 'username', 'email'])
-          .executeTakeFirstOrThrow();
-        await audit(ctx.db.kysely, {
-          ts: ctx.clock.now(),
-          actor: row.id,
-          action: 'user.register',
-          target: `user:${row.id}`,
-          ip: request.ip,
-        });
-        return reply.status(201).send(row);
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('an account with this email already exists');
-        throw err;
-      }
+      const user = { username: request.body.username, email: addr, passwordHash, now: ctx.clock.now() };
+      return reply.status(201).send(await registerUser(ctx.db, user, request.ip));
     },
   );
 
@@ -100,11 +80,7 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
       if (!given) throw badRequest('email (or the form field username) is required');
       const addr = normalizeEmail(given);
       await checkLoginThrottle(ctx, request, addr);
-      const user = await ctx.db.kysely
-        .selectFrom('users')
-        .select(['id', 'password_hash', 'is_active', 'token_version'])
-        .where('email', '=', addr)
-        .executeTakeFirst();
+      const user = await findUserByEmail(ctx.db, addr);
       const ok = user
         ? await verifySecret(user.password_hash, request.body.password)
         : await verifyAgainstDummy(request.body.password);
@@ -116,11 +92,7 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
         throw unauthorized('wrong email or password');
       }
       await ctx.counters.reset(`login:acct:${addr}`);
-      await ctx.db.kysely
-        .updateTable('users')
-        .set({ last_login_at: ctx.clock.now() })
-        .where('id', '=', user.id)
-        .execute();
+      await recordLogin(ctx.db, user.id, ctx.clock.now());
       const { token, expiresIn } = await ctx.tokens.issue(user.id, user.token_version, ctx.clock.now());
       return { access_token: token, token_type: 'bearer', expires_in: expiresIn };
     },
@@ -169,42 +141,19 @@ export function authRoutes(app: FastifyInstance, ctx: CentralContext): void {
     async (request) => {
       const addr = normalizeEmail(request.body.email);
       const invalid = () => badRequest('invalid or expired code');
-      const row = await ctx.db.kysely
-        .selectFrom('password_resets')
-        .innerJoin('users', 'users.id', 'password_resets.user_id')
-        .select(['users.id as user_id', 'code_hash', 'expires_at', 'attempts_left'])
-        .where('users.email', '=', addr)
-        .executeTakeFirst();
-      if (!row || row.expires_at <= ctx.clock.now() || row.attempts_left <= 0) throw invalid();
-      // Spend the try before checking, so concurrent guesses cannot share one attempt.
-      const spent = await ctx.db.kysely
-        .updateTable('password_resets')
-        .set((eb) => ({ attempts_left: eb('attempts_left', '-', 1) }))
-        .where('user_id', '=', row.user_id)
-        .where('attempts_left', '>', 0)
-        .executeTakeFirst();
-      if (Number(spent.numUpdatedRows) !== 1 || !(await verifySecret(row.code_hash, request.body.code))) {
+      const reset = await findLivePasswordReset(ctx.db, addr, ctx.clock.now());
+      if (!reset) throw invalid();
+      // The try is spent before the code is checked: concurrent guesses cannot share one attempt.
+      if (
+        !(await spendPasswordResetTry(ctx.db, reset.userId)) ||
+        !(await verifySecret(reset.codeHash, request.body.code))
+      ) {
         ctx.metrics.authFailures.inc({ kind: 'reset_code', reason: 'wrong_code' });
         throw invalid();
       }
-      const now = ctx.clock.now();
       const passwordHash = await hashSecret(request.body.new_password);
-      await ctx.db.kysely.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('users')
-          .set((eb) => ({ password_hash: passwordHash, token_version: eb('token_version', '+', 1) }))
-          .where('id', '=', row.user_id)
-          .execute();
-        await trx.deleteFrom('password_resets').where('user_id', '=', row.user_id).execute();
-        await audit(trx, {
-          ts: now,
-          actor: row.user_id,
-          action: 'user.password_reset',
-          target: `user:${row.user_id}`,
-          ip: request.ip,
-        });
-      });
-      ctx.users.invalidate(row.user_id);
+      await completePasswordReset(ctx.db, reset.userId, passwordHash, ctx.clock.now(), request.ip);
+      ctx.users.invalidate(reset.userId);
       await ctx.counters.reset(`login:acct:${addr}`);
       return { status: 'ok' };
     },
@@ -222,29 +171,15 @@ async function checkLoginThrottle(ctx: CentralContext, request: FastifyRequest, 
 }
 
 async function sendResetCode(ctx: CentralContext, addr: string): Promise<void> {
-  const user = await ctx.db.kysely
-    .selectFrom('users')
-    .select(['id'])
-    .where('email', '=', addr)
-    .where('is_active', '=', 1)
-    .executeTakeFirst();
-  if (!user) return;
+  const user = await findUserByEmail(ctx.db, addr);
+  if (!user || user.is_active !== 1) return;
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-  const row = {
-    user_id: user.id,
-    code_hash: await hashSecret(code),
-    expires_at: ctx.clock.now() + RESET_CODE_TTL_MS,
-    attempts_left: RESET_CODE_TRIES,
-  };
-  await ctx.db.kysely
-    .insertInto('password_resets')
-    .values(row)
-    .onConflict((oc) =>
-      oc
-        .column('user_id')
-        .doUpdateSet({ code_hash: row.code_hash, expires_at: row.expires_at, attempts_left: row.attempts_left }),
-    )
-    .execute();
+  await storePasswordReset(ctx.db, {
+    userId: user.id,
+    codeHash: await hashSecret(code),
+    expiresAt: ctx.clock.now() + RESET_CODE_TTL_MS,
+    attemptsLeft: RESET_CODE_TRIES,
+  });
   await ctx.mailer.send({
     to: addr,
     subject: 'Your Ares password reset code',

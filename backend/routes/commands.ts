@@ -4,8 +4,9 @@ import { actionsFor } from '../../sync/component-actions.js';
 import type { CentralContext } from '../context.js';
 import { authorizeDevice, currentUser } from '../http/guard.js';
 import { errors, id, ident, iso, params, text, uuid } from '../http/schemas.js';
-import { audit } from '../store/audit.js';
-import { queueCommand } from '../store/commands.js';
+import { findAttachedComponents } from '../store/attached-components.js';
+import { findCommand, queueCommand } from '../store/commands.js';
+import { recordDeviceAction } from '../store/devices.js';
 
 const VALUE_MAX_BYTES = 1024;
 
@@ -23,10 +24,14 @@ interface CommandBody {
  * hub is connected or when it next connects (the `command.queued` event reaches the MQTT side).
  */
 export function commandRoutes(app: FastifyInstance, ctx: CentralContext): void {
-  const db = ctx.db.kysely;
   const bearer = [{ bearer: [] }];
 
-  const queue = (deviceId: number, c: Parameters<typeof queueCommand>[2]) => queueCommand(ctx, deviceId, c);
+  /** Stores the command and announces it, so the MQTT side delivers it (now or when the hub connects). */
+  const queue = async (deviceId: number, c: Parameters<typeof queueCommand>[2]) => {
+    const queued = await queueCommand(ctx.db, deviceId, c, ctx.clock.now());
+    ctx.bus.emit('command.queued', queued);
+    return queued.commandId;
+  };
 
   app.post<{ Params: { device_id: number }; Body: CommandBody }>(
     '/api/devices/:device_id/command',
@@ -62,10 +67,10 @@ export function commandRoutes(app: FastifyInstance, ctx: CentralContext): void {
       const b = request.body;
       if (b.component_id === undefined && b.component_type === undefined)
         throw badRequest('give component_id or component_type');
-      let q = db.selectFrom('attached_components').select(['id', 'component_type']).where('device_id', '=', device_id);
-      if (b.component_id !== undefined) q = q.where('id', '=', b.component_id);
-      if (b.component_type !== undefined) q = q.where('component_type', '=', b.component_type);
-      const matches = await q.execute();
+      const matches = await findAttachedComponents(ctx.db, device_id, {
+        ...(b.component_id !== undefined ? { id: b.component_id } : {}),
+        ...(b.component_type !== undefined ? { componentType: b.component_type } : {}),
+      });
       if (matches.length === 0) throw unprocessable('no such component on this hub');
       if (matches.length > 1)
         throw unprocessable(`this hub has ${matches.length} ${b.component_type} components: name one by component_id`);
@@ -89,14 +94,14 @@ export function commandRoutes(app: FastifyInstance, ctx: CentralContext): void {
           ...(b.duration_s !== undefined ? { duration_s: b.duration_s } : {}),
         },
       });
-      await audit(db, {
-        ts: ctx.clock.now(),
-        actor: currentUser(request).id,
-        action: 'device.command',
-        target: `device:${device_id}`,
-        details: { command_id: commandId, component_id: component.id, action: b.action },
-        ip: request.ip,
-      });
+      await recordDeviceAction(
+        ctx.db,
+        { userId: currentUser(request).id, ip: request.ip },
+        'device.command',
+        device_id,
+        ctx.clock.now(),
+        { command_id: commandId, component_id: component.id, action: b.action },
+      );
       return reply.status(202).send({ command_id: commandId });
     },
   );
@@ -131,19 +136,14 @@ export function commandRoutes(app: FastifyInstance, ctx: CentralContext): void {
     async (request) => {
       const { device_id, command_id } = request.params;
       await authorizeDevice(ctx, request, device_id, ['owner']);
-      const row = await db
-        .selectFrom('device_commands')
-        .select(['id', 'status', 'result', 'expires_at', 'created_at', 'updated_at'])
-        .where('id', '=', command_id)
-        .where('device_id', '=', device_id)
-        .executeTakeFirst();
+      const row = await findCommand(ctx.db, device_id, command_id);
       if (!row) throw notFound('command');
       // A queued command past its expiry is expired whether or not a sweep has marked it yet.
       const status = row.status === 'queued' && row.expires_at <= ctx.clock.now() ? 'expired' : row.status;
       return {
         command_id: row.id,
         status,
-        ...(row.result ? { result: JSON.parse(row.result) as unknown } : {}),
+        ...('result' in row ? { result: row.result } : {}),
         created_at: iso(row.created_at),
         updated_at: iso(row.updated_at),
       };
@@ -184,14 +184,14 @@ export function commandRoutes(app: FastifyInstance, ctx: CentralContext): void {
         action: 'change_wifi',
         payload: { value: { ssid, password } },
       });
-      await audit(db, {
-        ts: ctx.clock.now(),
-        actor: currentUser(request).id,
-        action: 'device.change_wifi',
-        target: `device:${device_id}`,
-        details: { command_id: commandId, ssid },
-        ip: request.ip,
-      });
+      await recordDeviceAction(
+        ctx.db,
+        { userId: currentUser(request).id, ip: request.ip },
+        'device.change_wifi',
+        device_id,
+        ctx.clock.now(),
+        { command_id: commandId, ssid },
+      );
       return reply.status(202).send({ command_id: commandId });
     },
   );

@@ -1,8 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { conflict, notFound } from '../../core/errors.js';
+import { notFound } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
-import { isUniqueViolation } from '../db/errors.js';
 import { errors, ident, text } from '../http/schemas.js';
+import {
+  addComponentType,
+  listComponentTypes,
+  removeComponentType,
+  updateComponentType,
+  type ComponentType,
+} from '../store/catalog.js';
 
 const bearer = [{ bearer: [] }];
 const category = { type: 'string', enum: ['sensor', 'actuator', 'internal_module'] } as const;
@@ -29,35 +35,14 @@ const componentOut = {
 interface ComponentBody {
   component_type: string;
   display_name: string;
-  category: 'sensor' | 'actuator' | 'internal_module';
+  category: ComponentType['category'];
   description?: string;
   component_metadata?: Record<string, unknown>;
   telemetry_category?: string;
 }
 
-function componentRow(r: {
-  component_type: string;
-  display_name: string;
-  category: string;
-  description: string | null;
-  component_metadata: string | null;
-  telemetry_category: string | null;
-}) {
-  return { ...r, component_metadata: r.component_metadata ? (JSON.parse(r.component_metadata) as unknown) : null };
-}
-
 /** The component catalog (seed §5.5): what kinds of parts a hub can have. Reads: any user; writes: admins. */
 export function componentCatalogRoutes(app: FastifyInstance, ctx: CentralContext): void {
-  const db = ctx.db.kysely;
-  const componentCols = [
-    'component_type',
-    'display_name',
-    'category',
-    'description',
-    'component_metadata',
-    'telemetry_category',
-  ] as const;
-
   app.get(
     '/api/components',
     {
@@ -68,10 +53,7 @@ export function componentCatalogRoutes(app: FastifyInstance, ctx: CentralContext
         response: { 200: { type: 'array', items: componentOut }, ...errors(401) },
       },
     },
-    async () =>
-      (await db.selectFrom('supported_components').select(componentCols).orderBy('component_type').execute()).map(
-        componentRow,
-      ),
+    async () => listComponentTypes(ctx.db),
   );
 
   app.post<{ Body: ComponentBody }>(
@@ -92,25 +74,19 @@ export function componentCatalogRoutes(app: FastifyInstance, ctx: CentralContext
     },
     async (request, reply) => {
       const b = request.body;
-      const row = {
+      const added = await addComponentType(ctx.db, {
         component_type: b.component_type,
         display_name: b.display_name,
         category: b.category,
         description: b.description ?? null,
-        component_metadata: b.component_metadata ? JSON.stringify(b.component_metadata) : null,
+        component_metadata: b.component_metadata ?? null,
         telemetry_category: b.telemetry_category ?? null,
-      };
-      try {
-        await db.insertInto('supported_components').values(row).execute();
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(`component_type ${b.component_type} already exists`);
-        throw err;
-      }
-      return reply.status(201).send(componentRow(row));
+      });
+      return reply.status(201).send(added);
     },
   );
 
-  app.put<{ Params: { component_type: string }; Body: Partial<ComponentBody> }>(
+  app.put<{ Params: { component_type: string }; Body: Partial<Omit<ComponentBody, 'component_type'>> }>(
     '/api/components/:component_type',
     {
       config: { auth: 'admin' },
@@ -123,26 +99,9 @@ export function componentCatalogRoutes(app: FastifyInstance, ctx: CentralContext
       },
     },
     async (request) => {
-      const b = request.body;
-      const res = await db
-        .updateTable('supported_components')
-        .set({
-          ...(b.display_name !== undefined ? { display_name: b.display_name } : {}),
-          ...(b.category !== undefined ? { category: b.category } : {}),
-          ...(b.description !== undefined ? { description: b.description } : {}),
-          ...(b.component_metadata !== undefined ? { component_metadata: JSON.stringify(b.component_metadata) } : {}),
-          ...(b.telemetry_category !== undefined ? { telemetry_category: b.telemetry_category } : {}),
-        })
-        .where('component_type', '=', request.params.component_type)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) throw notFound('component type');
-      return componentRow(
-        await db
-          .selectFrom('supported_components')
-          .select(componentCols)
-          .where('component_type', '=', request.params.component_type)
-          .executeTakeFirstOrThrow(),
-      );
+      const updated = await updateComponentType(ctx.db, request.params.component_type, request.body);
+      if (!updated) throw notFound('component type');
+      return updated;
     },
   );
 
@@ -158,15 +117,7 @@ export function componentCatalogRoutes(app: FastifyInstance, ctx: CentralContext
       },
     },
     async (request, reply) => {
-      const type = request.params.component_type;
-      const inUse = await db
-        .selectFrom('attached_components')
-        .select('id')
-        .where('component_type', '=', type)
-        .executeTakeFirst();
-      if (inUse) throw conflict(`component type ${type} is attached to devices; detach those first`);
-      const res = await db.deleteFrom('supported_components').where('component_type', '=', type).executeTakeFirst();
-      if (Number(res.numDeletedRows) === 0) throw notFound('component type');
+      if (!(await removeComponentType(ctx.db, request.params.component_type))) throw notFound('component type');
       return reply.status(204).send();
     },
   );

@@ -2,10 +2,18 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AresError, forbidden, rateLimited, unauthorized, unprocessable } from '../../core/errors.js';
 import { CsrError } from '../ca/ca.js';
-import type { CentralContext } from '../context.js';
+import { emitAndWait, type CentralContext, type MqttPortLookup } from '../context.js';
 import { cpuSerial, errors, text, uuid } from '../http/schemas.js';
-import { audit, raiseAdminAlert } from '../store/audit.js';
-import { recordCertificate } from '../store/devices.js';
+import { raiseAdminAlert } from '../store/audit.js';
+import {
+  consumeChallenge,
+  credentialsRecord,
+  deviceWithCpuSerial,
+  recordProvisioning,
+  recordRenewal,
+  rememberChallenge,
+} from '../store/device-credentials.js';
+import { firstOwnerEmail } from '../store/memberships.js';
 
 const CHALLENGE_TTL_S = 300;
 const csr = { type: 'string', minLength: 1, maxLength: 16384 } as const;
@@ -15,7 +23,7 @@ const csr = { type: 'string', minLength: 1, maxLength: 16384 } as const;
  * signed with its enrolled key (checked against the registry for clones and swaps), and certificate
  * renewal signed with its shared secret.
  */
-export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext): void {
+export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext, mqttPort: MqttPortLookup): void {
   app.get<{ Querystring: { device_uuid: string } }>(
     '/api/devices/challenge',
     {
@@ -36,18 +44,7 @@ export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext
       const challenge = randomBytes(24).toString('base64url');
       const deviceUuid = request.query.device_uuid.toLowerCase();
       const now = ctx.clock.now();
-      const known = await ctx.db.kysely
-        .selectFrom('devices')
-        .select('id')
-        .where('device_uuid', '=', deviceUuid)
-        .executeTakeFirst();
-      if (known) {
-        await ctx.db.kysely.deleteFrom('device_challenges').where('expires_at', '<=', now).execute();
-        await ctx.db.kysely
-          .insertInto('device_challenges')
-          .values({ nonce: challenge, device_uuid: deviceUuid, expires_at: now + CHALLENGE_TTL_S * 1000 })
-          .execute();
-      }
+      await rememberChallenge(ctx.db, { nonce: challenge, deviceUuid, expiresAt: now + CHALLENGE_TTL_S * 1000 }, now);
       return { challenge, expires_in: CHALLENGE_TTL_S };
     },
   );
@@ -73,13 +70,9 @@ export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext
     async (request) => {
       const body = request.body;
       if (!request.device) {
-        const registered = await ctx.db.kysely
-          .selectFrom('devices')
-          .select(['id', 'device_uuid'])
-          .where('cpu_serial', '=', body.cpu_serial)
-          .executeTakeFirst();
+        const registered = await deviceWithCpuSerial(ctx.db, body.cpu_serial);
         if (registered) {
-          await raiseAdminAlert(ctx.db.kysely, {
+          await raiseAdminAlert(ctx.db, {
             ts: ctx.clock.now(),
             type: 'swap_suspected',
             deviceId: registered.id,
@@ -93,16 +86,12 @@ export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext
         }
         throw unauthorized('device signature not valid');
       }
-      const device = await ctx.db.kysely
-        .selectFrom('devices')
-        .selectAll()
-        .where('id', '=', request.device.id)
-        .executeTakeFirstOrThrow();
+      const device = await credentialsRecord(ctx.db, request.device.id);
       if (body.device_uuid.toLowerCase() !== device.device_uuid)
         throw new AresError('ARES_ERR_BAD_REQUEST', 'device_uuid does not match the X-Ares-Device header');
       const now = ctx.clock.now();
       if (body.cpu_serial !== device.cpu_serial) {
-        await raiseAdminAlert(ctx.db.kysely, {
+        await raiseAdminAlert(ctx.db, {
           ts: now,
           type: 'clone_suspected',
           deviceId: device.id,
@@ -115,13 +104,7 @@ export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext
         });
         throw forbidden('cpu_serial does not match the registry for this device; an administrator has been alerted');
       }
-      const used = await ctx.db.kysely
-        .deleteFrom('device_challenges')
-        .where('nonce', '=', body.challenge)
-        .where('device_uuid', '=', device.device_uuid)
-        .where('expires_at', '>', now)
-        .executeTakeFirst();
-      if (Number(used.numDeletedRows) !== 1)
+      if (!(await consumeChallenge(ctx.db, body.challenge, device.device_uuid, now)))
         throw unauthorized('challenge invalid, expired or already used; fetch a new one');
       if (device.status === 'registered' || !device.shared_secret) {
         throw new AresError(
@@ -131,40 +114,15 @@ export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext
         );
       }
       const cert = await signCsr(ctx, body.csr, device.device_uuid, now);
-      await ctx.db.kysely.transaction().execute(async (trx) => {
-        // A hub asking again has lost its state: certificates it held before are superseded.
-        await trx
-          .updateTable('device_certificates')
-          .set({ revoked_at: now, revoke_reason: 'superseded' })
-          .where('device_id', '=', device.id)
-          .where('revoked_at', 'is', null)
-          .execute();
-        await recordCertificate(trx, device.id, cert, now);
-        await trx.updateTable('devices').set({ status: 'provisioned' }).where('id', '=', device.id).execute();
-        await audit(trx, {
-          ts: now,
-          actor: null,
-          action: 'device.credentials',
-          target: `device:${device.id}`,
-          details: { serial: cert.serial },
-          ip: request.ip,
-        });
-      });
+      await recordProvisioning(ctx.db, device.id, cert, now, request.ip);
       // An external broker must know the hub before the hub is told where to connect.
-      await ctx.brokerAccounts.current?.deviceProvisioned(device.device_uuid);
-      const owner = await ctx.db.kysely
-        .selectFrom('user_devices')
-        .innerJoin('users', 'users.id', 'user_devices.user_id')
-        .select('users.email')
-        .where('user_devices.device_id', '=', device.id)
-        .where('user_devices.role', '=', 'owner')
-        .orderBy('user_devices.created_at')
-        .executeTakeFirst();
-      const urls = publicUrls(ctx, request);
+      await emitAndWait(ctx.bus, 'device.provisioned', { deviceUuid: device.device_uuid });
+      const ownerEmail = await firstOwnerEmail(ctx.db, device.id);
+      const urls = publicUrls(ctx, request, mqttPort());
       return {
         device_id: device.id,
         device_uuid: device.device_uuid,
-        user_email: owner?.email ?? null,
+        user_email: ownerEmail,
         shared_secret: device.shared_secret,
         device_certificate: cert.pem,
         ca_certificate: ctx.ca.certificatePem,
@@ -200,16 +158,8 @@ export function deviceCredentialRoutes(app: FastifyInstance, ctx: CentralContext
       const device = request.device!;
       const now = ctx.clock.now();
       const cert = await signCsr(ctx, request.body.csr, device.deviceUuid, now);
-      await recordCertificate(ctx.db.kysely, device.id, cert, now);
-      await ctx.brokerAccounts.current?.deviceProvisioned(device.deviceUuid);
-      await audit(ctx.db.kysely, {
-        ts: now,
-        actor: null,
-        action: 'device.certificate_renew',
-        target: `device:${device.id}`,
-        details: { serial: cert.serial },
-        ip: request.ip,
-      });
+      await recordRenewal(ctx.db, device.id, cert, now, request.ip);
+      await emitAndWait(ctx.bus, 'device.provisioned', { deviceUuid: device.deviceUuid });
       return {
         device_certificate: cert.pem,
         ca_certificate: ctx.ca.certificatePem,
@@ -230,7 +180,11 @@ async function signCsr(ctx: CentralContext, csrPem: string, deviceUuid: string, 
 }
 
 /** URLs handed to a hub: configured ones, else derived from the address the hub itself used. */
-function publicUrls(ctx: CentralContext, request: FastifyRequest): { api: string; mqtt: string } {
+function publicUrls(
+  ctx: CentralContext,
+  request: FastifyRequest,
+  mqttPort: number | undefined,
+): { api: string; mqtt: string } {
   const cfg = ctx.config.central;
   const api = (cfg.public_url ?? `${request.protocol}://${request.host}`).replace(/\/$/, '');
   const host = new URL(api).hostname;
@@ -238,6 +192,6 @@ function publicUrls(ctx: CentralContext, request: FastifyRequest): { api: string
   const mqtt =
     cfg.mqtt_url !== undefined && cfg.mqtt_device_url !== undefined
       ? cfg.mqtt_device_url
-      : `mqtts://${host.includes(':') ? `[${host}]` : host}:${ctx.listening.mqttPort ?? cfg.mqtt_port}`;
+      : `mqtts://${host.includes(':') ? `[${host}]` : host}:${mqttPort ?? cfg.mqtt_port}`;
   return { api, mqtt };
 }

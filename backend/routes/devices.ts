@@ -1,13 +1,12 @@
-import type { FastifyInstance } from 'fastify';
-import { conflict, forbidden, notFound } from '../../core/errors.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { forbidden } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
-import { isUniqueViolation } from '../db/errors.js';
 import type { DeviceRole } from '../db/types.js';
 import { authorizeDevice, currentUser } from '../http/guard.js';
-import { email, errors, params, text } from '../http/schemas.js';
-import { audit } from '../store/audit.js';
-import { deviceListJson } from '../store/device-list.js';
-import { deprovisionDevice } from '../store/devices.js';
+import { email, errors, iso, params, text } from '../http/schemas.js';
+import { listUserDevices } from '../store/device-list.js';
+import { addDeviceMember, removeDeviceMember, setDeviceNickname } from '../store/device-shares.js';
+import { unlinkDevice, type DeviceActor } from '../store/devices.js';
 import { normalizeEmail } from '../store/users.js';
 
 const deviceItem = {
@@ -37,16 +36,11 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
         response: { 200: { type: 'array', items: deviceItem }, ...errors(401) },
       },
     },
-    // Not async: on SQLite the list is read synchronously, and answering in the same tick saves a
-    // promise and a microtask turn on the most frequent authenticated request.
-    (request, reply) => {
-      // Already JSON, shaped as deviceItem (store/device-list.ts): fastify sends a JSON string as is.
-      void reply.type('application/json; charset=utf-8');
-      const body = deviceListJson(ctx.db, currentUser(request).id);
-      if (typeof body !== 'string') return body;
-      void reply.send(body);
-      return undefined;
-    },
+    async (request) =>
+      (await listUserDevices(ctx.db, currentUser(request).id)).map((d) => ({
+        ...d,
+        last_seen_at: iso(d.last_seen_at),
+      })),
   );
 
   app.put<{ Params: { device_id: number }; Body: { nickname: string } }>(
@@ -72,12 +66,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
     async (request) => {
       const { device_id } = request.params;
       await authorizeDevice(ctx, request, device_id, ['owner']);
-      await ctx.db.kysely
-        .updateTable('user_devices')
-        .set({ nickname: request.body.nickname })
-        .where('device_id', '=', device_id)
-        .where('user_id', '=', currentUser(request).id)
-        .execute();
+      await setDeviceNickname(ctx.db, device_id, currentUser(request).id, request.body.nickname);
       return { device_id, nickname: request.body.nickname };
     },
   );
@@ -98,18 +87,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
     async (request, reply) => {
       const { device_id } = request.params;
       await authorizeDevice(ctx, request, device_id, ['owner']);
-      const now = ctx.clock.now();
-      const revoked = await ctx.db.kysely.transaction().execute(async (trx) => {
-        const gone = await deprovisionDevice(trx, device_id, now, 'unlinked by owner');
-        await audit(trx, {
-          ts: now,
-          actor: currentUser(request).id,
-          action: 'device.unlink',
-          target: `device:${device_id}`,
-          ip: request.ip,
-        });
-        return gone;
-      });
+      const revoked = await unlinkDevice(ctx.db, device_id, ctx.clock.now(), actor(request));
       ctx.bus.emit('device.revoked', revoked);
       ctx.bus.emit('membership.changed', { userIds: revoked.memberIds, lost: true });
       return reply.status(204).send();
@@ -144,33 +122,10 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
       const { device_id } = request.params;
       await authorizeDevice(ctx, request, device_id, ['owner']);
       const addr = normalizeEmail(request.body.email);
-      const member = await ctx.db.kysely.selectFrom('users').select('id').where('email', '=', addr).executeTakeFirst();
-      if (!member) throw notFound('account with that email');
-      try {
-        await ctx.db.kysely
-          .insertInto('user_devices')
-          .values({
-            user_id: member.id,
-            device_id,
-            role: request.body.role,
-            nickname: null,
-            created_at: ctx.clock.now(),
-          })
-          .execute();
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('that account is already a member of this device');
-        throw err;
-      }
-      await audit(ctx.db.kysely, {
-        ts: ctx.clock.now(),
-        actor: currentUser(request).id,
-        action: 'device.member_add',
-        target: `device:${device_id}`,
-        details: { user_id: member.id, role: request.body.role },
-        ip: request.ip,
-      });
-      ctx.bus.emit('membership.changed', { userIds: [member.id], lost: false });
-      return reply.status(201).send({ user_id: member.id, email: addr, role: request.body.role });
+      const { role } = request.body;
+      const member = await addDeviceMember(ctx.db, device_id, addr, role, ctx.clock.now(), actor(request));
+      ctx.bus.emit('membership.changed', { userIds: [member.userId], lost: false });
+      return reply.status(201).send({ user_id: member.userId, email: addr, role });
     },
   );
 
@@ -192,35 +147,14 @@ export function deviceRoutes(app: FastifyInstance, ctx: CentralContext): void {
       const me = currentUser(request);
       const { role } = await authorizeDevice(ctx, request, device_id, ['owner', 'viewer']);
       if (role !== 'owner' && user_id !== me.id) throw forbidden('only an owner may remove other members');
-      await ctx.db.kysely.transaction().execute(async (trx) => {
-        const members = await trx
-          .selectFrom('user_devices')
-          .select(['user_id', 'role'])
-          .where('device_id', '=', device_id)
-          .execute();
-        const target = members.find((m) => m.user_id === user_id);
-        if (!target) throw notFound('member');
-        if (target.role === 'owner' && members.filter((m) => m.role === 'owner').length === 1) {
-          throw conflict(
-            'the last owner cannot be removed; unlink the device instead (DELETE /api/devices/{device_id})',
-          );
-        }
-        await trx
-          .deleteFrom('user_devices')
-          .where('device_id', '=', device_id)
-          .where('user_id', '=', user_id)
-          .execute();
-        await audit(trx, {
-          ts: ctx.clock.now(),
-          actor: me.id,
-          action: 'device.member_remove',
-          target: `device:${device_id}`,
-          details: { user_id },
-          ip: request.ip,
-        });
-      });
+      await removeDeviceMember(ctx.db, device_id, user_id, ctx.clock.now(), actor(request));
       ctx.bus.emit('membership.changed', { userIds: [user_id], lost: true });
       return reply.status(204).send();
     },
   );
+}
+
+/** The caller, as the audit log records them. */
+function actor(request: FastifyRequest): DeviceActor {
+  return { userId: currentUser(request).id, ip: request.ip };
 }

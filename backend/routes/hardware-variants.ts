@@ -1,14 +1,18 @@
 import type { FastifyInstance } from 'fastify';
-import { conflict, notFound } from '../../core/errors.js';
+import { notFound } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
-import { isUniqueViolation } from '../db/errors.js';
 import { errors, ident, text } from '../http/schemas.js';
+import {
+  addHardwareVariant,
+  describeHardwareVariant,
+  listHardwareVariants,
+  removeHardwareVariant,
+} from '../store/hardware-variants.js';
 
 const bearer = [{ bearer: [] }];
 
 /** Hardware variants (product SKUs such as Standard and Pro). Reads: any user; writes: admins. */
 export function hardwareVariantRoutes(app: FastifyInstance, ctx: CentralContext): void {
-  const db = ctx.db.kysely;
   const variantOut = {
     type: 'object',
     properties: { name: { type: 'string' }, description: { type: ['string', 'null'] } },
@@ -25,7 +29,7 @@ export function hardwareVariantRoutes(app: FastifyInstance, ctx: CentralContext)
         response: { 200: { type: 'array', items: variantOut }, ...errors(401) },
       },
     },
-    async () => db.selectFrom('hardware_variants').select(['name', 'description']).orderBy('name').execute(),
+    async () => listHardwareVariants(ctx.db),
   );
 
   app.post<{ Body: { name: string; description?: string } }>(
@@ -46,12 +50,7 @@ export function hardwareVariantRoutes(app: FastifyInstance, ctx: CentralContext)
     },
     async (request, reply) => {
       const row = { name: request.body.name, description: request.body.description ?? null };
-      try {
-        await db.insertInto('hardware_variants').values(row).execute();
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(`hardware variant ${row.name} already exists`);
-        throw err;
-      }
+      await addHardwareVariant(ctx.db, row);
       return reply.status(201).send(row);
     },
   );
@@ -74,12 +73,8 @@ export function hardwareVariantRoutes(app: FastifyInstance, ctx: CentralContext)
       },
     },
     async (request) => {
-      const res = await db
-        .updateTable('hardware_variants')
-        .set({ description: request.body.description })
-        .where('name', '=', request.params.name)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) throw notFound('hardware variant');
+      if (!(await describeHardwareVariant(ctx.db, request.params.name, request.body.description)))
+        throw notFound('hardware variant');
       return { name: request.params.name, description: request.body.description };
     },
   );
@@ -96,12 +91,7 @@ export function hardwareVariantRoutes(app: FastifyInstance, ctx: CentralContext)
       },
     },
     async (request, reply) => {
-      const name = request.params.name;
-      const used = await db.selectFrom('devices').select('id').where('hardware_variant', '=', name).executeTakeFirst();
-      if (used) throw conflict(`hardware variant ${name} is used by registered devices`);
-      await db.deleteFrom('device_pin_configs').where('hardware_variant', '=', name).execute();
-      const res = await db.deleteFrom('hardware_variants').where('name', '=', name).executeTakeFirst();
-      if (Number(res.numDeletedRows) === 0) throw notFound('hardware variant');
+      if (!(await removeHardwareVariant(ctx.db, request.params.name))) throw notFound('hardware variant');
       return reply.status(204).send();
     },
   );

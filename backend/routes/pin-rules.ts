@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { conflict, notFound, unprocessable } from '../../core/errors.js';
+import { notFound } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
-import { isUniqueViolation } from '../db/errors.js';
 import { errors, id, ident, text } from '../http/schemas.js';
+import { addPinRule, listPinRules, removePinRule, updatePinRule } from '../store/pin-rules.js';
 
 const bearer = [{ bearer: [] }];
 const pinRuleFields = {
@@ -34,13 +34,8 @@ interface PinRuleBody {
   shareable?: boolean;
 }
 
-function pinRuleRow<T extends { shareable: number }>(r: T) {
-  return { ...r, shareable: r.shareable === 1 };
-}
-
 /** Pin rules per board and variant (seed §5.5): which GPIO pins each component type may use. */
 export function pinRuleRoutes(app: FastifyInstance, ctx: CentralContext): void {
-  const db = ctx.db.kysely;
   app.get<{ Params: { hardware_version: string }; Querystring: { hardware_variant?: string } }>(
     '/api/device-configs/:hardware_version',
     {
@@ -54,34 +49,8 @@ export function pinRuleRoutes(app: FastifyInstance, ctx: CentralContext): void {
         response: { 200: { type: 'array', items: pinRuleOut }, ...errors(400, 401) },
       },
     },
-    async (request) => {
-      let q = db
-        .selectFrom('device_pin_configs')
-        .selectAll()
-        .where('hardware_version', '=', request.params.hardware_version);
-      if (request.query.hardware_variant) q = q.where('hardware_variant', '=', request.query.hardware_variant);
-      return (await q.orderBy('id').execute()).map(pinRuleRow);
-    },
+    async (request) => listPinRules(ctx.db, request.params.hardware_version, request.query.hardware_variant),
   );
-
-  const checkRuleRefs = async (b: Partial<PinRuleBody>) => {
-    if (
-      b.component_type &&
-      !(await db
-        .selectFrom('supported_components')
-        .select('id')
-        .where('component_type', '=', b.component_type)
-        .executeTakeFirst())
-    ) {
-      throw unprocessable(`component_type: unknown type ${b.component_type}`);
-    }
-    if (
-      b.hardware_variant &&
-      !(await db.selectFrom('hardware_variants').select('id').where('name', '=', b.hardware_variant).executeTakeFirst())
-    ) {
-      throw unprocessable(`hardware_variant: unknown variant ${b.hardware_variant}`);
-    }
-  };
 
   app.post<{ Body: PinRuleBody }>(
     '/api/device-configs',
@@ -99,30 +68,7 @@ export function pinRuleRoutes(app: FastifyInstance, ctx: CentralContext): void {
         response: { 201: pinRuleOut, ...errors(400, 401, 403, 409, 422) },
       },
     },
-    async (request, reply) => {
-      const b = request.body;
-      await checkRuleRefs(b);
-      try {
-        const row = await db
-          .insertInto('device_pin_configs')
-          .values({
-            hardware_version: b.hardware_version,
-            hardware_variant: b.hardware_variant,
-            component_type: b.component_type,
-            pin_number: b.pin_number,
-            pin_mode: b.pin_mode ?? null,
-            default_state: b.default_state ?? null,
-            description: b.description ?? null,
-            shareable: b.shareable ? 1 : 0,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return reply.status(201).send(pinRuleRow(row));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('an identical pin rule exists');
-        throw err;
-      }
-    },
+    async (request, reply) => reply.status(201).send(await addPinRule(ctx.db, request.body)),
   );
 
   app.put<{ Params: { config_id: number }; Body: Partial<PinRuleBody> }>(
@@ -138,22 +84,9 @@ export function pinRuleRoutes(app: FastifyInstance, ctx: CentralContext): void {
       },
     },
     async (request) => {
-      const b = request.body;
-      await checkRuleRefs(b);
-      const { shareable, ...rest } = b;
-      try {
-        const row = await db
-          .updateTable('device_pin_configs')
-          .set({ ...rest, ...(shareable !== undefined ? { shareable: shareable ? 1 : 0 } : {}) })
-          .where('id', '=', request.params.config_id)
-          .returningAll()
-          .executeTakeFirst();
-        if (!row) throw notFound('pin rule');
-        return pinRuleRow(row);
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('an identical pin rule exists');
-        throw err;
-      }
+      const rule = await updatePinRule(ctx.db, request.params.config_id, request.body);
+      if (!rule) throw notFound('pin rule');
+      return rule;
     },
   );
 
@@ -169,11 +102,7 @@ export function pinRuleRoutes(app: FastifyInstance, ctx: CentralContext): void {
       },
     },
     async (request, reply) => {
-      const res = await db
-        .deleteFrom('device_pin_configs')
-        .where('id', '=', request.params.config_id)
-        .executeTakeFirst();
-      if (Number(res.numDeletedRows) === 0) throw notFound('pin rule');
+      if (!(await removePinRule(ctx.db, request.params.config_id))) throw notFound('pin rule');
       return reply.status(204).send();
     },
   );

@@ -12,7 +12,7 @@ import type { CentralContext } from '../context.js';
 import { errors, uuid } from '../http/schemas.js';
 import { syncedComponents } from '../mqtt/synced-state.js';
 import { queueAlertNotifications } from '../notify/queue.js';
-import { recordAlerts } from '../store/alerts.js';
+import { storeAlertRecords } from '../store/alerts.js';
 import { storeRecords } from '../store/telemetry.js';
 
 /** Records one batch may carry; the hub sends fewer (it batches by bytes too). */
@@ -95,13 +95,13 @@ export function syncRoutes(app: FastifyInstance, ctx: CentralContext): void {
       }
       await storeRecords(ctx.db.kysely, device.id, accepted, now, ctx.telemetry);
       if (accepted.some((a) => a.record.lane === 'alert')) {
-        // An alert and the notifications telling people of it are stored together, or neither is
-        // (then the hub, not acked, sends it again).
-        const changes = await ctx.db.kysely.transaction().execute(async (trx) => {
-          const list = await recordAlerts(trx, { id: device.id, uuid: device.deviceUuid }, accepted, now);
-          for (const c of list) await queueAlertNotifications(trx, c, now);
-          return list;
-        });
+        const changes = await storeAlertRecords(
+          ctx.db,
+          { id: device.id, uuid: device.deviceUuid },
+          accepted,
+          now,
+          (trx, c) => queueAlertNotifications(trx, c, now),
+        );
         if (changes.length > 0) {
           ctx.bus.emit('alerts.changed', { deviceUuid: device.deviceUuid });
           ctx.bus.emit('notify.queued', {});

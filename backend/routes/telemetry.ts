@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { badRequest } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
 import { authorizeDevice } from '../http/guard.js';
 import { errors, ident, params } from '../http/schemas.js';
+import { aggregateReadings, listReadings, type ReadingFilter } from '../store/telemetry.js';
 
 const BUCKET = /^(\d{1,6})(s|m|h|d)$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -89,88 +89,45 @@ export function telemetryRoutes(app: FastifyInstance, ctx: CentralContext): void
       const q = request.query;
       const start = instant('start', q.start);
       const end = instant('end', q.end);
-      let base = ctx.db.kysely
-        .selectFrom('telemetry_data')
-        .where('device_id', '=', device_id)
-        .where('type', '=', 'reading');
-      if (q.component_type) base = base.where('component_type', '=', q.component_type);
-      if (q.component_id) base = base.where('component_id', '=', q.component_id);
-      if (q.metric) base = base.where('metric', '=', q.metric);
-      if (start !== undefined) base = base.where('ts', '>=', start);
-      if (end !== undefined) base = base.where('ts', '<', end);
+      const filter: ReadingFilter = {
+        ...(q.component_type ? { componentType: q.component_type } : {}),
+        ...(q.component_id ? { componentId: q.component_id } : {}),
+        ...(q.metric ? { metric: q.metric } : {}),
+        ...(start !== undefined ? { start } : {}),
+        ...(end !== undefined ? { end } : {}),
+      };
 
       if (q.bucket) {
         const [, n, unit] = BUCKET.exec(q.bucket)!;
         const width = Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
         if (width === 0) throw badRequest('bucket: must be longer than zero');
-        // Integer division in both dialects; the width is inlined (a validated integer) so that the
-        // SELECT and GROUP BY expressions are the same text for PostgreSQL.
-        const w = sql.lit(width);
-        const bucketStart = sql<number>`cast(ts / ${w} as bigint) * ${w}`;
-        const after = decode(q.cursor, ['number', 'string', 'string']);
-        let agg = base
-          .select([
-            bucketStart.as('bucket_start'),
-            'component_id',
-            'metric',
-            (eb) => eb.fn.min<number>('value').as('min'),
-            (eb) => eb.fn.avg<number>('value').as('avg'),
-            (eb) => eb.fn.max<number>('value').as('max'),
-            (eb) => eb.fn.countAll<number>().as('count'),
-          ])
-          .groupBy([bucketStart, 'component_id', 'metric'])
-          .orderBy('bucket_start')
-          .orderBy('component_id')
-          .orderBy('metric')
-          .limit(q.limit + 1);
-        if (after) {
-          const [b, c, m] = after as [number, string, string];
-          agg = agg.having(
-            sql<boolean>`(${bucketStart} > ${b} or (${bucketStart} = ${b} and (component_id > ${c} or (component_id = ${c} and metric > ${m}))))`,
-          );
-        }
-        const rows = await agg.execute();
-        const page = rows.slice(0, q.limit);
-        const last = page.at(-1);
+        const after = decode(q.cursor, ['number', 'string', 'string']) as [number, string, string] | undefined;
+        const { items, more } = await aggregateReadings(ctx.db, device_id, filter, width, {
+          limit: q.limit,
+          ...(after ? { after: { bucketStart: after[0], componentId: after[1], metric: after[2] } } : {}),
+        });
+        const last = items.at(-1);
         return {
-          items: page.map((r) => ({
-            bucket_start: new Date(Number(r.bucket_start)).toISOString(),
-            component_id: r.component_id,
-            metric: r.metric,
-            min: Number(r.min),
-            avg: Number(r.avg),
-            max: Number(r.max),
-            count: Number(r.count),
-          })),
-          next_cursor:
-            rows.length > q.limit && last
-              ? encode([Number(last.bucket_start), last.component_id ?? '', last.metric ?? ''])
-              : null,
+          items: items.map((r) => ({ ...r, bucket_start: new Date(r.bucket_start).toISOString() })),
+          next_cursor: more && last ? encode([last.bucket_start, last.component_id ?? '', last.metric ?? '']) : null,
         };
       }
 
-      const after = decode(q.cursor, ['number', 'number']);
-      let raw = base
-        .select(['ts', 'seq', 'component_type', 'component_id', 'metric', 'value'])
-        .orderBy('ts')
-        .orderBy('seq')
-        .limit(q.limit + 1);
-      if (after) {
-        const [ts, seq] = after as [number, number];
-        raw = raw.where((eb) => eb.or([eb('ts', '>', ts), eb.and([eb('ts', '=', ts), eb('seq', '>', seq)])]));
-      }
-      const rows = await raw.execute();
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
+      const after = decode(q.cursor, ['number', 'number']) as [number, number] | undefined;
+      const { items, more } = await listReadings(ctx.db, device_id, filter, {
+        limit: q.limit,
+        ...(after ? { after: { ts: after[0], seq: after[1] } } : {}),
+      });
+      const last = items.at(-1);
       return {
-        items: page.map((r) => ({
-          ts: new Date(Number(r.ts)).toISOString(),
+        items: items.map((r) => ({
+          ts: new Date(r.ts).toISOString(),
           component_type: r.component_type,
           component_id: r.component_id,
           metric: r.metric,
-          value: r.value === null ? null : Number(r.value),
+          value: r.value,
         })),
-        next_cursor: rows.length > q.limit && last ? encode([Number(last.ts), Number(last.seq)]) : null,
+        next_cursor: more && last ? encode([last.ts, last.seq]) : null,
       };
     },
   );

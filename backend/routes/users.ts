@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { conflict, notFound } from '../../core/errors.js';
-import type { CentralContext } from '../context.js';
+import { emitAndWait, type CentralContext, type MqttPortLookup } from '../context.js';
 import { GLOBAL_ROLES, type GlobalRole } from '../db/seed-data.js';
 import { currentUser } from '../http/guard.js';
 import { errors, params } from '../http/schemas.js';
-import { audit } from '../store/audit.js';
-import { deprovisionDevice, devicesOwnedAlone } from '../store/devices.js';
+import { changeGlobalRoles, countPrimeAdmins } from '../store/global-roles.js';
 import { issueMqttCredentials } from '../store/mqtt-credentials.js';
-import { setGlobalRoles } from '../store/users.js';
+import { deleteAccount, userExists } from '../store/users.js';
 
 export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
   app.delete(
@@ -24,25 +23,10 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
     },
     async (request, reply) => {
       const user = currentUser(request);
-      if (user.roles.has('prime_admin') && (await countPrimeAdmins(ctx)) <= 1) {
+      if (user.roles.has('prime_admin') && (await countPrimeAdmins(ctx.db)) <= 1) {
         throw conflict('the last prime_admin cannot delete itself; grant prime_admin to someone else first');
       }
-      const now = ctx.clock.now();
-      const devices = await devicesOwnedAlone(ctx.db.kysely, user.id);
-      const revoked: Awaited<ReturnType<typeof deprovisionDevice>>[] = [];
-      await ctx.db.kysely.transaction().execute(async (trx) => {
-        for (const deviceId of devices)
-          revoked.push(await deprovisionDevice(trx, deviceId, now, 'owner account deleted'));
-        await trx.deleteFrom('users').where('id', '=', user.id).execute();
-        await audit(trx, {
-          ts: now,
-          actor: null,
-          action: 'user.delete',
-          target: `user:${user.id}`,
-          details: { deprovisioned: devices },
-          ip: request.ip,
-        });
-      });
+      const revoked = await deleteAccount(ctx.db, user.id, ctx.clock.now(), request.ip);
       ctx.users.invalidate(user.id);
       for (const r of revoked) ctx.bus.emit('device.revoked', r);
       const affected = new Set([user.id, ...revoked.flatMap((r) => r.memberIds)]);
@@ -84,21 +68,20 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
     async (request) => {
       const actor = currentUser(request);
       const { user_id } = request.params;
-      const target = await ctx.db.kysely.selectFrom('users').select('id').where('id', '=', user_id).executeTakeFirst();
-      if (!target) throw notFound('user');
-      if (user_id === actor.id && !request.body.roles.includes('prime_admin') && (await countPrimeAdmins(ctx)) <= 1) {
+      if (!(await userExists(ctx.db, user_id))) throw notFound('user');
+      if (
+        user_id === actor.id &&
+        !request.body.roles.includes('prime_admin') &&
+        (await countPrimeAdmins(ctx.db)) <= 1
+      ) {
         throw conflict('this would leave no prime_admin');
       }
-      await setGlobalRoles(ctx.db, user_id, request.body.roles);
-      ctx.users.invalidate(user_id);
-      await audit(ctx.db.kysely, {
-        ts: ctx.clock.now(),
-        actor: actor.id,
-        action: 'user.roles',
-        target: `user:${user_id}`,
-        details: { roles: request.body.roles },
+      await changeGlobalRoles(ctx.db, user_id, request.body.roles, {
+        userId: actor.id,
         ip: request.ip,
+        now: ctx.clock.now(),
       });
+      ctx.users.invalidate(user_id);
       return { id: user_id, roles: request.body.roles };
     },
   );
@@ -107,7 +90,7 @@ export function userRoutes(app: FastifyInstance, ctx: CentralContext): void {
 /** How long app MQTT logins last; apps ask for new ones as they need. */
 const MQTT_CREDENTIALS_TTL_S = 3600;
 
-export function mqttCredentialRoutes(app: FastifyInstance, ctx: CentralContext): void {
+export function mqttCredentialRoutes(app: FastifyInstance, ctx: CentralContext, mqttPort: MqttPortLookup): void {
   app.post(
     '/api/users/me/mqtt-credentials',
     {
@@ -133,15 +116,16 @@ export function mqttCredentialRoutes(app: FastifyInstance, ctx: CentralContext):
     },
     async (request, reply) => {
       const user = currentUser(request);
-      const creds = await issueMqttCredentials(ctx.db.kysely, user.id, ctx.clock.now(), MQTT_CREDENTIALS_TTL_S);
+      const creds = await issueMqttCredentials(ctx.db, user.id, ctx.clock.now(), MQTT_CREDENTIALS_TTL_S);
       // On an external broker the login exists before the app is told about it.
-      await ctx.brokerAccounts.current?.appLoginIssued(user.id, creds.username, creds.password, creds.expiresAt);
+      await emitAndWait(ctx.bus, 'app-login.issued', { userId: user.id, ...creds });
       const cfg = ctx.config.central;
+      const port = mqttPort();
       const mqttUrl =
         cfg.mqtt_url !== undefined
           ? withoutLogin(cfg.mqtt_url)
-          : ctx.listening.mqttPort !== undefined
-            ? `mqtts://${request.hostname}:${ctx.listening.mqttPort}`
+          : port !== undefined
+            ? `mqtts://${request.hostname}:${port}`
             : null;
       return reply.status(201).send({
         username: creds.username,
@@ -151,16 +135,6 @@ export function mqttCredentialRoutes(app: FastifyInstance, ctx: CentralContext):
       });
     },
   );
-}
-
-async function countPrimeAdmins(ctx: CentralContext): Promise<number> {
-  const row = await ctx.db.kysely
-    .selectFrom('user_roles')
-    .innerJoin('roles', 'roles.id', 'user_roles.role_id')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('roles.name', '=', 'prime_admin')
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 /** The external broker's address as apps use it: central's own login stays out of it. */

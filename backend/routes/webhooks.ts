@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { conflict, notFound, unprocessable } from '../../core/errors.js';
+import { notFound, unprocessable } from '../../core/errors.js';
 import type { CentralContext } from '../context.js';
 import { currentUser } from '../http/guard.js';
 import { errors, id, iso } from '../http/schemas.js';
 import { NOTIFY_EVENTS } from '../notify/events.js';
-import { parseEvents } from '../notify/queue.js';
 import { checkWebhookUrl } from '../notify/webhook-url.js';
-
-/** A user's webhooks: enough for a few receivers (a family app, a care service, a home automation). */
-const MAX_WEBHOOKS_PER_USER = 10;
+import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhooks, type Webhook } from '../store/webhooks.js';
 
 const webhookSchema = {
   type: 'object',
@@ -35,14 +32,8 @@ const hookParams = {
  * plus `X-Ares-Event` and `X-Ares-Delivery` (the same id on every retry: receivers deduplicate by it).
  */
 export function webhookRoutes(app: FastifyInstance, ctx: CentralContext): void {
-  const db = ctx.db.kysely;
   const bearer = [{ bearer: [] }];
-  const view = (r: { id: number; url: string; events: string; created_at: number }) => ({
-    id: Number(r.id),
-    url: r.url,
-    events: parseEvents(r.events),
-    created_at: iso(r.created_at),
-  });
+  const view = (w: Webhook) => ({ ...w, created_at: iso(w.created_at) });
 
   app.get(
     '/api/users/me/webhooks',
@@ -55,15 +46,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: CentralContext): void {
         response: { 200: { type: 'array', items: webhookSchema }, ...errors(401) },
       },
     },
-    async (request) => {
-      const rows = await db
-        .selectFrom('user_webhooks')
-        .select(['id', 'url', 'events', 'created_at'])
-        .where('user_id', '=', currentUser(request).id)
-        .orderBy('id')
-        .execute();
-      return rows.map(view);
-    },
+    async (request) => (await listWebhooks(ctx.db, currentUser(request).id)).map(view),
   );
 
   app.post<{ Body: { url: string; events: string[] } }>(
@@ -99,26 +82,9 @@ export function webhookRoutes(app: FastifyInstance, ctx: CentralContext): void {
       const user = currentUser(request);
       const url = checkWebhookUrl(request.body.url, ctx.config.central.webhook_allow_private);
       if (typeof url === 'string') throw unprocessable(url);
-      const count = await db
-        .selectFrom('user_webhooks')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('user_id', '=', user.id)
-        .executeTakeFirstOrThrow();
-      if (Number(count.n) >= MAX_WEBHOOKS_PER_USER)
-        throw conflict(`you have ${MAX_WEBHOOKS_PER_USER} webhooks already: delete one first`);
       const secret = `whsec_${randomBytes(32).toString('base64url')}`;
-      const now = ctx.clock.now();
-      const row = await db
-        .insertInto('user_webhooks')
-        .values({
-          user_id: user.id,
-          url: url.href,
-          events: JSON.stringify(request.body.events),
-          secret,
-          created_at: now,
-        })
-        .returning(['id', 'url', 'events', 'created_at'])
-        .executeTakeFirstOrThrow();
+      const hook = { url: url.href, events: request.body.events, secret };
+      const row = await createWebhook(ctx.db, user.id, hook, ctx.clock.now());
       request.log.info({ webhook_id: row.id, user_id: user.id, host: url.host }, 'webhook added');
       return reply.status(201).send({ ...view(row), secret });
     },
@@ -137,12 +103,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: CentralContext): void {
       },
     },
     async (request, reply) => {
-      const res = await db
-        .deleteFrom('user_webhooks')
-        .where('id', '=', request.params.webhook_id)
-        .where('user_id', '=', currentUser(request).id)
-        .executeTakeFirst();
-      if (Number(res.numDeletedRows) === 0) throw notFound('webhook');
+      if (!(await deleteWebhook(ctx.db, currentUser(request).id, request.params.webhook_id))) throw notFound('webhook');
       return reply.status(204).send();
     },
   );
@@ -195,46 +156,22 @@ export function webhookRoutes(app: FastifyInstance, ctx: CentralContext): void {
       },
     },
     async (request) => {
-      const hook = await db
-        .selectFrom('user_webhooks')
-        .select('id')
-        .where('id', '=', request.params.webhook_id)
-        .where('user_id', '=', currentUser(request).id)
-        .executeTakeFirst();
-      if (!hook) throw notFound('webhook');
-      const rows = await db
-        .selectFrom('notifications')
-        .select(['id', 'event', 'alert_id', 'status', 'created_at', 'delivered_at', 'next_attempt_at'])
-        .where('webhook_id', '=', hook.id)
-        .orderBy('id', 'desc')
-        .limit(request.query.limit)
-        .execute();
-      const ids = rows.map((r) => r.id);
-      const attempts = ids.length
-        ? await db
-            .selectFrom('notification_attempts')
-            .select(['notification_id', 'at', 'ok', 'http_status', 'error', 'duration_ms'])
-            .where('notification_id', 'in', ids)
-            .orderBy('id')
-            .execute()
-        : [];
-      return rows.map((r) => ({
-        id: Number(r.id),
-        event: r.event,
-        alert_id: r.alert_id,
-        status: r.status,
-        attempts: attempts
-          .filter((a) => Number(a.notification_id) === Number(r.id))
-          .map((a) => ({
-            at: iso(a.at),
-            ok: a.ok === 1,
-            http_status: a.http_status,
-            error: a.error,
-            duration_ms: a.duration_ms,
-          })),
-        created_at: iso(r.created_at),
-        delivered_at: iso(r.delivered_at),
-        next_attempt_at: r.status === 'pending' ? iso(r.next_attempt_at) : null,
+      const deliveries = await listWebhookDeliveries(
+        ctx.db,
+        currentUser(request).id,
+        request.params.webhook_id,
+        request.query.limit,
+      );
+      if (!deliveries) throw notFound('webhook');
+      return deliveries.map((d) => ({
+        id: d.id,
+        event: d.event,
+        alert_id: d.alert_id,
+        status: d.status,
+        attempts: d.attempts.map((a) => ({ ...a, at: iso(a.at) })),
+        created_at: iso(d.created_at),
+        delivered_at: iso(d.delivered_at),
+        next_attempt_at: d.status === 'pending' ? iso(d.next_attempt_at) : null,
       }));
     },
   );

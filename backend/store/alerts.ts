@@ -1,8 +1,11 @@
 import type { Insertable, Kysely } from 'kysely';
 import { SyncEvent } from '../../sync/contract.js';
 import type { SyncRecord } from '../../sync/records.js';
+import type { CentralDb } from '../db/connect.js';
 import type { Database, DeviceAlertsTable } from '../db/types.js';
+import { ALERT_ROW_COLUMNS, type AlertRow } from '../notify/events.js';
 import type { AlertChange } from '../notify/queue.js';
+import type { Queryable } from './notifications.js';
 
 const ALERT_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -41,6 +44,25 @@ function alertType(r: SyncRecord): string {
   if (r.metric === SyncEvent.detection_down) return 'detection_down';
   if (r.metric === SyncEvent.radar_fall_state || r.data?.['by'] === 'sensor') return 'fall_sensor';
   return 'fall';
+}
+
+/**
+ * Stores what a sync batch's alert-lane records say (recordAlerts) and, in the same transaction, the
+ * notices of each change (`notify`: notify/queue.ts): an alert and the notifications telling people of
+ * it are stored together, or neither is (then the hub, not acked, sends it again). Resolves to the changes.
+ */
+export function storeAlertRecords(
+  db: CentralDb,
+  device: { id: number; uuid: string },
+  records: { record: SyncRecord; ts: number }[],
+  now: number,
+  notify: (trx: Queryable, change: AlertChange) => Promise<unknown>,
+): Promise<AlertChange[]> {
+  return db.kysely.transaction().execute(async (trx) => {
+    const changes = await recordAlerts(trx, device, records, now);
+    for (const c of changes) await notify(trx, c);
+    return changes;
+  });
 }
 
 /**
@@ -121,4 +143,55 @@ export async function recordAlerts(
     }
   }
   return changes;
+}
+
+/** A hub's alerts, newest first (by time, then by the hub's sequence), optionally of one status. */
+export async function listAlerts(
+  db: CentralDb,
+  deviceId: number,
+  filter: { status?: DeviceAlertsTable['status']; limit: number },
+): Promise<AlertRow[]> {
+  let q = db.kysely.selectFrom('device_alerts').select(ALERT_ROW_COLUMNS).where('device_id', '=', deviceId);
+  if (filter.status) q = q.where('status', '=', filter.status);
+  return q.orderBy('ts', 'desc').orderBy('seq', 'desc').limit(filter.limit).execute();
+}
+
+export function findAlert(db: CentralDb, deviceId: number, alertId: string): Promise<AlertRow | undefined> {
+  return db.kysely
+    .selectFrom('device_alerts')
+    .select(ALERT_ROW_COLUMNS)
+    .where('device_id', '=', deviceId)
+    .where('id', '=', alertId)
+    .executeTakeFirst();
+}
+
+/**
+ * A member answers an alert: `ack` (a caregiver takes it) moves only an open alert, so the first
+ * caregiver is kept; `cancel` ("I'm OK") ends one not yet ended. The change and the notices telling
+ * the other members (`alsoInTransaction`: notify/queue.ts) are stored in one transaction. Resolves
+ * whether the alert changed (false: it was not in a state this action moves, or there is no such alert).
+ */
+export function answerAlert(
+  db: CentralDb,
+  a: { deviceId: number; alertId: string; action: 'ack' | 'cancel'; by: string },
+  now: number,
+  alsoInTransaction: (trx: Queryable) => Promise<unknown>,
+): Promise<boolean> {
+  const ack = a.action === 'ack';
+  return db.kysely.transaction().execute(async (trx) => {
+    const res = await trx
+      .updateTable('device_alerts')
+      .set(
+        ack
+          ? { status: 'acknowledged', acknowledged_by: a.by, acknowledged_at: now }
+          : { status: 'cancelled', cancelled_by: a.by, cancelled_at: now },
+      )
+      .where('device_id', '=', a.deviceId)
+      .where('id', '=', a.alertId)
+      .where('status', 'in', ack ? ['open'] : ['open', 'acknowledged'])
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1) return false;
+    await alsoInTransaction(trx);
+    return true;
+  });
 }

@@ -1,17 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { unprocessable } from '../../core/errors.js';
-import type { CentralContext } from '../context.js';
+import type { CentralDb } from '../db/connect.js';
+import type { DeviceCommandsTable } from '../db/types.js';
 
 /** How long a command waits for an offline hub before it expires. */
 export const COMMAND_TTL_MS = 10 * 60_000;
 
+/** A stored command, as the `command.queued` event names it. */
+export interface QueuedCommand {
+  deviceId: number;
+  deviceUuid: string;
+  commandId: string;
+}
+
 /**
- * Stores a command for a hub and announces it (`command.queued`): the MQTT side publishes it to
- * `commands/{uuid}/{component_id}/{action}` at once if the hub is connected, or when it next
- * connects, until it expires. `component_id` `system` is a system command. Resolves to its id.
+ * Stores a command for a hub, to be published to `commands/{uuid}/{component_id}/{action}` at once
+ * if the hub is connected, or when it next connects, until it expires. `component_id` `system` is a
+ * system command. Only a provisioned hub (one with credentials) can receive commands (422). The
+ * caller announces it with `command.queued` and what this resolves to.
  */
 export async function queueCommand(
-  ctx: CentralContext,
+  db: CentralDb,
   deviceId: number,
   c: {
     component_id: string;
@@ -20,19 +29,18 @@ export async function queueCommand(
     payload: Record<string, unknown>;
     ttlMs?: number;
   },
-): Promise<string> {
-  const db = ctx.db.kysely;
-  const device = await db
+  now: number,
+): Promise<QueuedCommand> {
+  const device = await db.kysely
     .selectFrom('devices')
     .select(['device_uuid', 'status'])
     .where('id', '=', deviceId)
     .executeTakeFirstOrThrow();
   if (device.status !== 'provisioned')
     throw unprocessable('the hub has no credentials yet: it cannot receive commands');
-  const now = ctx.clock.now();
   const commandId = randomUUID();
   const expiresAt = now + (c.ttlMs ?? COMMAND_TTL_MS);
-  await db
+  await db.kysely
     .insertInto('device_commands')
     .values({
       id: commandId,
@@ -53,6 +61,25 @@ export async function queueCommand(
       updated_at: now,
     })
     .execute();
-  ctx.bus.emit('command.queued', { deviceId, deviceUuid: device.device_uuid, commandId });
-  return commandId;
+  return { deviceId, deviceUuid: device.device_uuid, commandId };
+}
+
+/** A command of the hub as stored, with its result parsed; undefined for none of that id on this hub. */
+export async function findCommand(
+  db: CentralDb,
+  deviceId: number,
+  commandId: string,
+): Promise<
+  | (Pick<DeviceCommandsTable, 'id' | 'status' | 'expires_at' | 'created_at' | 'updated_at'> & { result?: unknown })
+  | undefined
+> {
+  const row = await db.kysely
+    .selectFrom('device_commands')
+    .select(['id', 'status', 'result', 'expires_at', 'created_at', 'updated_at'])
+    .where('id', '=', commandId)
+    .where('device_id', '=', deviceId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { result, ...rest } = row;
+  return { ...rest, ...(result ? { result: JSON.parse(result) as unknown } : {}) };
 }

@@ -1,10 +1,76 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { IssuedCertificate } from '../ca/ca.js';
+import type { CentralDb } from '../db/connect.js';
 import type { Database } from '../db/types.js';
+import { audit } from './audit.js';
 
 /** How long a queued `system/reset` waits for an unlinked hub to come back (it may be offline for weeks). */
 const RESET_TTL_MS = 90 * 24 * 3600_000;
+
+/** Who acted on a device, for the audit entry the store writes with the change. */
+export interface DeviceActor {
+  userId: number;
+  ip: string;
+}
+
+/** The audit entry of `action` by `by` on device `deviceId` (inside the caller's transaction, if any). */
+export function auditDevice(
+  db: Kysely<Database>,
+  by: DeviceActor,
+  action: string,
+  deviceId: number,
+  ts: number,
+  details?: Record<string, unknown>,
+): Promise<void> {
+  return audit(db, {
+    ts,
+    actor: by.userId,
+    action,
+    target: `device:${deviceId}`,
+    ...(details ? { details } : {}),
+    ip: by.ip,
+  });
+}
+
+/** Audits an action on a device that the store did not audit with the change (a command sent). */
+export function recordDeviceAction(
+  db: CentralDb,
+  by: DeviceActor,
+  action: string,
+  deviceId: number,
+  ts: number,
+  details?: Record<string, unknown>,
+): Promise<void> {
+  return auditDevice(db.kysely, by, action, deviceId, ts, details);
+}
+
+/** The device's own id (`device_uuid`) for central's id; throws if there is no such device. */
+export async function deviceUuidOf(db: CentralDb, deviceId: number): Promise<string> {
+  const row = await db.kysely
+    .selectFrom('devices')
+    .select('device_uuid')
+    .where('id', '=', deviceId)
+    .executeTakeFirstOrThrow();
+  return row.device_uuid;
+}
+
+/**
+ * An owner unlinks a hub: de-provisioning and its audit entry in one transaction. The caller emits
+ * `device.revoked` and `membership.changed` with what this returns.
+ */
+export function unlinkDevice(
+  db: CentralDb,
+  deviceId: number,
+  now: number,
+  by: DeviceActor,
+): Promise<{ deviceId: number; deviceUuid: string; memberIds: number[] }> {
+  return db.kysely.transaction().execute(async (trx) => {
+    const gone = await deprovisionDevice(trx, deviceId, now, 'unlinked by owner');
+    await auditDevice(trx, by, 'device.unlink', deviceId, now);
+    return gone;
+  });
+}
 
 /**
  * De-provisioning (seed §11): revoke every certificate, delete the shared secret, drop memberships,

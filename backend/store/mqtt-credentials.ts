@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { CentralDb } from '../db/connect.js';
 import type { Database } from '../db/types.js';
 
 /** App usernames carry this prefix, so the broker can tell them from an email login at a glance. */
@@ -9,8 +10,9 @@ export const MQTT_USERNAME_PREFIX = 'app-';
 // every app connection.
 const digest = (secret: string) => 'sha256:' + createHash('sha256').update(secret).digest('hex');
 
+/** A new app login for the account, valid `ttlS`; the password is returned once and stored hashed. */
 export async function issueMqttCredentials(
-  db: Kysely<Database>,
+  db: CentralDb,
   userId: number,
   now: number,
   ttlS: number,
@@ -19,8 +21,8 @@ export async function issueMqttCredentials(
   const password = randomBytes(24).toString('base64url');
   const expiresAt = now + ttlS * 1000;
   // Expired rows are cleared as new ones are made: the table stays the size of the live logins.
-  await db.deleteFrom('mqtt_credentials').where('expires_at', '<=', now).execute();
-  await db
+  await db.kysely.deleteFrom('mqtt_credentials').where('expires_at', '<=', now).execute();
+  await db.kysely
     .insertInto('mqtt_credentials')
     .values({ username, user_id: userId, secret_hash: digest(password), created_at: now, expires_at: expiresAt })
     .execute();
@@ -52,4 +54,25 @@ export async function checkMqttCredentials(
   return given.length === stored.length && timingSafeEqual(given, stored)
     ? { userId: row.id, email: row.email }
     : undefined;
+}
+
+/** The usernames of every app login still valid at `now`. */
+export async function liveAppLogins(db: CentralDb, now: number): Promise<string[]> {
+  const rows = await db.kysely
+    .selectFrom('mqtt_credentials')
+    .select('username')
+    .where('expires_at', '>', now)
+    .execute();
+  return rows.map((r) => r.username);
+}
+
+/** The usernames of the account's app logins still valid at `now`. */
+export async function liveAppLoginsOf(db: CentralDb, userId: number, now: number): Promise<string[]> {
+  const rows = await db.kysely
+    .selectFrom('mqtt_credentials')
+    .select('username')
+    .where('user_id', '=', userId)
+    .where('expires_at', '>', now)
+    .execute();
+  return rows.map((r) => r.username);
 }

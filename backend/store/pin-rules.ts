@@ -1,6 +1,98 @@
 import type { Transaction } from 'kysely';
 import { conflict, unprocessable } from '../../core/errors.js';
-import type { Database } from '../db/types.js';
+import type { CentralDb } from '../db/connect.js';
+import { isUniqueViolation } from '../db/errors.js';
+import type { Database, DevicePinConfigsTable } from '../db/types.js';
+import { componentTypeExists } from './catalog.js';
+import { hardwareVariantExists } from './hardware-variants.js';
+
+/*
+ * Pin rules per board and variant (seed §5.5): which GPIO pins each component type may use, in
+ * which mode, and whether several components may share the pin. checkAttachment applies them.
+ */
+
+/** A rule as the API shows it: `shareable` is stored as 0/1. */
+export type PinRule = Omit<DevicePinConfigsTable, 'id' | 'shareable'> & { id: number; shareable: boolean };
+/** A new rule; what it leaves out is null (not shareable). */
+export type NewPinRule = Pick<PinRule, 'hardware_version' | 'hardware_variant' | 'component_type' | 'pin_number'> &
+  Partial<Pick<PinRule, 'pin_mode' | 'default_state' | 'description' | 'shareable'>>;
+
+const asRule = <T extends { shareable: number }>(r: T) => ({ ...r, shareable: r.shareable === 1 });
+
+/** The rules for a board, or for one variant of it, in the order they were made. */
+export async function listPinRules(
+  db: CentralDb,
+  hardwareVersion: string,
+  hardwareVariant?: string,
+): Promise<PinRule[]> {
+  let q = db.kysely.selectFrom('device_pin_configs').selectAll().where('hardware_version', '=', hardwareVersion);
+  if (hardwareVariant) q = q.where('hardware_variant', '=', hardwareVariant);
+  return (await q.orderBy('id').execute()).map(asRule);
+}
+
+/** A rule may only name a component type and a variant that exist (422 otherwise). */
+async function checkRuleRefs(db: CentralDb, r: Partial<NewPinRule>): Promise<void> {
+  if (r.component_type && !(await componentTypeExists(db, r.component_type)))
+    throw unprocessable(`component_type: unknown type ${r.component_type}`);
+  if (r.hardware_variant && !(await hardwareVariantExists(db, r.hardware_variant)))
+    throw unprocessable(`hardware_variant: unknown variant ${r.hardware_variant}`);
+}
+
+/** Adds a rule; the same board, variant, type and pin twice is a conflict. */
+export async function addPinRule(db: CentralDb, r: NewPinRule): Promise<PinRule> {
+  await checkRuleRefs(db, r);
+  try {
+    const row = await db.kysely
+      .insertInto('device_pin_configs')
+      .values({
+        hardware_version: r.hardware_version,
+        hardware_variant: r.hardware_variant,
+        component_type: r.component_type,
+        pin_number: r.pin_number,
+        pin_mode: r.pin_mode ?? null,
+        default_state: r.default_state ?? null,
+        description: r.description ?? null,
+        shareable: r.shareable ? 1 : 0,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return asRule(row);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict('an identical pin rule exists');
+    throw err;
+  }
+}
+
+/**
+ * Changes the fields given (at least one); a change that makes the rule equal another is a conflict.
+ * Resolves to the rule as stored, or undefined when there is no rule `id`.
+ */
+export async function updatePinRule(
+  db: CentralDb,
+  id: number,
+  changes: Partial<NewPinRule>,
+): Promise<PinRule | undefined> {
+  await checkRuleRefs(db, changes);
+  const { shareable, ...rest } = changes;
+  try {
+    const row = await db.kysely
+      .updateTable('device_pin_configs')
+      .set({ ...rest, ...(shareable !== undefined ? { shareable: shareable ? 1 : 0 } : {}) })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row && asRule(row);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict('an identical pin rule exists');
+    throw err;
+  }
+}
+
+/** Resolves false when there is no rule `id`. */
+export async function removePinRule(db: CentralDb, id: number): Promise<boolean> {
+  const res = await db.kysely.deleteFrom('device_pin_configs').where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
+}
 
 export interface AttachRequest {
   component_type: string;

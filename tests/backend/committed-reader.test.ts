@@ -6,7 +6,6 @@ import { AresError } from '../../core/errors.js';
 import { openDatabase, type CentralDb } from '../../backend/db/connect.js';
 import { migrateToLatest } from '../../backend/db/migrate.js';
 import { preparedQuery } from '../../backend/db/prepared.js';
-import { deviceListJson } from '../../backend/store/device-list.js';
 import { loadAuthUser } from '../../backend/store/users.js';
 
 // SQLite hot reads run on a second, read-only connection (db/committed-reader.ts). What that must
@@ -104,17 +103,12 @@ t.test('the same rows as the kysely path; :memory: uses it', async (t) => {
     }
     t.strictSame(await userById(db, 999_999), [], 'no row: empty');
   }
-  const sync = deviceListJson(file, 1);
-  t.equal(sync, '[]', 'the device list is read synchronously from a file');
-  const viaKysely = deviceListJson(memory, 1);
-  t.ok(viaKysely instanceof Promise, 'and through kysely from :memory:');
-  t.equal(await viaKysely, '[]');
 });
 
 t.test('refusals', async (t) => {
   const db = await withDb(t, (dir) => `sqlite:${dir}/central.db`);
   t.throws(() => db.committedReads!.all("update users set email = 'x'", []), /queries that return rows/);
-  t.equal(db.committedReads!.value('select email from users where id = ?', [1]), undefined, 'no row');
+  t.strictSame(db.committedReads!.all('select email from users where id = ?', [1]), [], 'no row');
   await db.close();
   const closed = await userById(db, 1).then(
     () => undefined,

@@ -3,9 +3,8 @@ import { iso } from '../../backend/http/schemas.js';
 import { dbTargets } from '../helpers/databases.js';
 import { json, newUser, provisionedHub, startTestCentral } from '../helpers/central.js';
 
-// GET /api/devices is answered with JSON built by the database (store/device-list.ts), not by
-// fastify's serializer: these tests hold that body to the route's published schema and to the
-// values a row-by-row implementation would give, on both dialects.
+// GET /api/devices (store/device-list.ts, fastify's schema serializer): the body holds to the
+// route's published schema and to the values stored, on both dialects.
 
 type Item = Record<string, unknown>;
 

@@ -229,8 +229,17 @@ async function describeSchema(db: CentralDb): Promise<unknown> {
 }
 
 async function tableNames(db: CentralDb): Promise<string[]> {
-  const tables = await db.kysely.introspection.getTables();
-  return tables.map((x) => x.name).sort();
+  // Not kysely's introspection: on PostgreSQL it reads every schema, and other test files drop theirs
+  // while it does (see 'migrating while another session creates and drops schemas').
+  const rows =
+    db.dialect === 'postgres'
+      ? await sql<{ name: string }>`
+          select table_name as name from information_schema.tables
+          where table_schema = ${db.schema} and table_name not like 'kysely_%'`.execute(db.kysely)
+      : await sql<{ name: string }>`
+          select name from sqlite_master
+          where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%'`.execute(db.kysely);
+  return rows.rows.map((x) => x.name).sort();
 }
 
 async function seedRows(db: CentralDb, table: SeedTable): Promise<unknown[][]> {
@@ -457,6 +466,35 @@ for (const target of await dbTargets()) {
       t.strictSame(await tableNames(db), await tableNames(fresh), 'same tables as a fresh database');
       t.strictSame(await describeSchema(db), await describeSchema(fresh), 'same schema as a fresh database');
     });
+
+    // kysely finds its migration table by introspecting every schema of the database; another
+    // session dropping its own schema at that moment (another application; here, other test files
+    // do it all the time) must not fail central's start.
+    if (target.name === 'postgres')
+      t.test('migrating while another session creates and drops schemas', async (t) => {
+        const other = await openDb(t, target, 'churn');
+        let stop = false;
+        let churned = 0;
+        const churn = (async () => {
+          while (!stop) {
+            const name = `${target.schema}_churn_${churned++ % 4}`;
+            await sql`create schema ${sql.id(name)}`.execute(other.kysely);
+            for (let i = 0; i < 8; i++)
+              await sql`create table ${sql.id(name, `t${i}`)} (id serial primary key, v text)`.execute(other.kysely);
+            await sql`drop schema ${sql.id(name)} cascade`.execute(other.kysely);
+          }
+        })();
+        try {
+          for (let i = 0; i < 6; i++) {
+            const db = await openDb(t, target, `race${i}`);
+            t.strictSame(await migrateToLatest(db), MIGRATION_NAMES, `migration ${i + 1} under churn`);
+          }
+        } finally {
+          stop = true;
+          await churn;
+        }
+        t.ok(churned > 6, `schemas came and went meanwhile (${churned})`);
+      });
   });
 }
 
